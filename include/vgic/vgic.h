@@ -1,0 +1,145 @@
+/*
+ * vgic — a user-space emulation of the Arm GICv3 interrupt controller.
+ *
+ * This is the stable C API: a thin layer over the C++ facade in <vgic/vgic.hpp>.
+ *
+ * Threading contract
+ * ------------------
+ * Every function here may be called concurrently from any thread: vCPU threads accessing MMIO and
+ * their own CPU interface system registers, device threads raising lines, the VMM's main thread.
+ * The exceptions are vgic_create() / vgic_destroy() (no other call on the same instance may run
+ * concurrently with, or after, vgic_destroy()), and vgic_set_line_notifier() / vgic_set_trace_sink(),
+ * which should be installed before vCPUs run (installing one while others run is safe, but a callback
+ * already in flight may still see the old one).
+ *
+ * Callbacks (line notifier, trace sink) may be invoked from any thread that calls into vgic, after
+ * vgic has released its internal locks for that CPU. A callback may call vgic_cpu_lines() and
+ * vgic_get_stats(); it must not call any other vgic function on the same instance (that could
+ * recurse into the notifier of the same CPU).
+ *
+ * Errors
+ * ------
+ * Host errors (the VMM using the API wrongly) return a negative VGIC_E* code; vgic_last_error()
+ * then returns a message for the calling thread. Guest errors (a guest doing something the
+ * architecture forbids) never return an error: they get the architectural outcome (RAZ/WI, ignored
+ * command ...) and are counted in vgic_get_stats() and reported to the trace sink (rate-limited).
+ */
+#ifndef VGIC_VGIC_H
+#define VGIC_VGIC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Error codes. Their values equal Linux's errno values, so that KVM-style callers can compare them. */
+#define VGIC_OK 0
+#define VGIC_EPERM (-1)
+#define VGIC_ENOENT (-2)
+#define VGIC_ENXIO (-6)    /* no such register, frame, attribute; address not ours */
+#define VGIC_ENOMEM (-12)
+#define VGIC_EFAULT (-14)  /* bad pointer or guest memory not mapped */
+#define VGIC_EBUSY (-16)   /* state cannot change now (e.g. vCPUs running) */
+#define VGIC_EEXIST (-17)
+#define VGIC_ENODEV (-19)
+#define VGIC_EINVAL (-22)  /* invalid argument */
+#define VGIC_ENOSPC (-28)
+#define VGIC_ERANGE (-34)
+#define VGIC_ENOSYS (-38)  /* not implemented (yet) */
+
+#define VGIC_MAX_CPUS 512u
+
+typedef struct vgic vgic;
+
+/* Configuration. Always start from vgic_config_init(): fields added in later versions get defaults. */
+typedef struct vgic_config {
+  unsigned nr_cpus;        /* 1..VGIC_MAX_CPUS (default 1) */
+  const uint64_t *mpidr;   /* NULL, or nr_cpus MPIDR_EL1 values (Aff3..Aff0 used; must be unique).
+                              Default: CPU i has Aff0 = i % 16, Aff1 = i / 16. */
+  unsigned nr_spis;        /* SPIs 32..32+nr_spis-1: a multiple of 32, 0..988 (default 256) */
+  unsigned nr_espis;       /* GICv3.1 extended SPIs from INTID 4096: multiple of 32, 0..1024 (default 0) */
+  unsigned nr_eppis;       /* GICv3.1 extended PPIs from INTID 1056: 0, 32 or 64 (default 0) */
+  unsigned priority_bits;  /* implemented priority bits, 5..8 (default 5, as on Arm's cores) */
+  int mbis;                /* message-based SPIs (GICD_SETSPI_NSR/CLRSPI_NSR), default 1 */
+  int no1n;                /* 1: 1-of-N SPI routing NOT supported (GICD_TYPER.No1N), default 0 */
+  int rss;                 /* range selector support: SGIs to Aff0 16..255 (GICD_TYPER.RSS), default 0 */
+  uint64_t gicd_base;      /* distributor frame (64 KiB), default 0x08000000 (QEMU virt) */
+  uint64_t gicr_base;      /* redistributor region: nr_cpus x 128 KiB, default 0x080A0000 (QEMU virt) */
+  uint32_t gicd_iidr;      /* GICD_IIDR / GICR_IIDR value (default: Arm implementer, vgic product) */
+} vgic_config;
+
+void vgic_config_init(vgic_config *cfg);
+
+/* Returns NULL on a bad configuration and writes a message into err (if err_len > 0). */
+vgic *vgic_create(const vgic_config *cfg, char *err, size_t err_len);
+void vgic_destroy(vgic *g);
+
+/* Guest RAM the GIC may access (ITS tables, LPI tables). Regions must not overlap. host must stay
+ * valid until vgic_destroy() or until the region is unmapped. */
+int vgic_map_ram(vgic *g, uint64_t gpa, uint64_t size, void *host);
+int vgic_unmap_ram(vgic *g, uint64_t gpa);
+
+/* Guest MMIO into the GIC frames. size is 1, 2, 4 or 8. Returns VGIC_ENXIO when gpa is in no GIC
+ * frame (the VMM routed an access that is not ours). A guest access the architecture does not allow
+ * (bad width, reserved offset) returns 0: it reads as zero / is ignored and is counted. */
+int vgic_mmio_read(vgic *g, uint64_t gpa, unsigned size, uint64_t *val);
+int vgic_mmio_write(vgic *g, uint64_t gpa, unsigned size, uint64_t val);
+
+/* CPU interface system registers of one vCPU, encoded as KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS:
+ * op0<<14 | op1<<11 | CRn<<7 | CRm<<3 | op2. Must be called for the vCPU's own accesses (guest
+ * semantics: reading ICC_IAR1_EL1 acknowledges). Encodings that are no GIC CPU interface register
+ * return VGIC_ENXIO. */
+/* Returned (non-negative: not a host error) when the guest's access is architecturally UNDEFINED:
+ * a write to a read-only register such as ICC_IAR1_EL1, a read of a write-only one such as
+ * ICC_EOIR1_EL1, or ICC_AP0R<n>_EL1 beyond the implemented priority levels. The VMM should then
+ * deliver an Undefined Instruction exception to the guest. */
+#define VGIC_SYSREG_UNDEFINED 1
+#define VGIC_SYSREG(op0, op1, crn, crm, op2) \
+  ((uint32_t)(((op0) << 14) | ((op1) << 11) | ((crn) << 7) | ((crm) << 3) | (op2)))
+int vgic_sysreg_read(vgic *g, unsigned cpu, uint32_t sysreg, uint64_t *val);
+int vgic_sysreg_write(vgic *g, unsigned cpu, uint32_t sysreg, uint64_t val);
+
+/* Drive an interrupt line. SPI (32..1019, 4096..5119): cpu ignored. PPI (16..31, 1056..1119): the
+ * line of that cpu. An edge-triggered interrupt becomes pending on each 0->1 transition; a
+ * level-sensitive one is pending while the line is high. SGIs and LPIs have no line: VGIC_EINVAL. */
+int vgic_set_irq_level(vgic *g, unsigned cpu, uint32_t intid, int level);
+
+/* Current output lines of a vCPU: bit 0 IRQ, bit 1 FIQ. Lock-free. */
+#define VGIC_LINE_IRQ 1
+#define VGIC_LINE_FIQ 2
+int vgic_cpu_lines(vgic *g, unsigned cpu);
+
+/* Called whenever a vCPU's lines change (from the thread that changed them). */
+typedef void (*vgic_line_fn)(void *opaque, unsigned cpu, int lines);
+void vgic_set_line_notifier(vgic *g, vgic_line_fn fn, void *opaque);
+
+/* Guest-error accounting and trace events. */
+typedef struct vgic_stats {
+  uint64_t guest_errors;        /* every architectural misuse by the guest (RAZ/WI taken etc.) */
+  uint64_t trace_dropped;       /* guest-error events not passed to the sink (rate limit) */
+  uint64_t spurious_acks;       /* IAR reads that returned 1023 */
+} vgic_stats;
+int vgic_get_stats(vgic *g, vgic_stats *out);
+
+typedef struct vgic_trace_event {
+  const char *kind;     /* e.g. "mmio-reserved", "mmio-width", "mmio-read-only", "sysreg-misuse" */
+  const char *frame;    /* "gicd", "gicr", "icc", ... */
+  unsigned cpu;         /* vCPU involved, or ~0u */
+  uint64_t offset;      /* register offset or sysreg encoding */
+  uint64_t value;       /* value written (0 for reads) */
+  const char *detail;   /* human-readable text */
+} vgic_trace_event;
+typedef void (*vgic_trace_fn)(void *opaque, const vgic_trace_event *ev);
+/* max_per_second: events beyond it in one second are counted in trace_dropped (0: default 100). */
+void vgic_set_trace_sink(vgic *g, vgic_trace_fn fn, void *opaque, unsigned max_per_second);
+
+const char *vgic_strerror(int err);
+/* Message for the last host error returned to the calling thread ("" if none). */
+const char *vgic_last_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VGIC_VGIC_H */

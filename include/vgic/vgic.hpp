@@ -1,0 +1,128 @@
+// vgic — C++ facade. The primary API; <vgic/vgic.h> is a thin C layer over it.
+// Threading contract: see <vgic/vgic.h>; it is the same for every member function here.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "vgic/vgic.h"
+
+namespace gicv3 {
+
+// Host-error codes (negative, equal to Linux errno values; see vgic.h).
+enum class Errc : int {
+  ok = VGIC_OK,
+  not_permitted = VGIC_EPERM,
+  no_entry = VGIC_ENOENT,
+  no_such_address = VGIC_ENXIO,
+  no_memory = VGIC_ENOMEM,
+  fault = VGIC_EFAULT,
+  busy = VGIC_EBUSY,
+  exists = VGIC_EEXIST,
+  no_device = VGIC_ENODEV,
+  invalid_argument = VGIC_EINVAL,
+  no_space = VGIC_ENOSPC,
+  out_of_range = VGIC_ERANGE,
+  not_implemented = VGIC_ENOSYS,
+  // Not an error: the guest's system-register access is UNDEFINED (the VMM injects an exception).
+  undefined_instruction = VGIC_SYSREG_UNDEFINED,
+};
+
+// The outcome of a host-facing call: a code and, on error, a precise message.
+class [[nodiscard]] Status {
+ public:
+  Status() = default;
+  Status(Errc code, std::string message) : code_(code), message_(std::move(message)) {}
+  static Status Ok() { return {}; }
+
+  // Non-negative codes are successes (the call did what the architecture says).
+  bool ok() const { return static_cast<int>(code_) >= 0; }
+  bool undefined_instruction() const { return code_ == Errc::undefined_instruction; }
+  explicit operator bool() const { return ok(); }
+  Errc code() const { return code_; }
+  int raw() const { return static_cast<int>(code_); }
+  const std::string& message() const { return message_; }
+
+ private:
+  Errc code_ = Errc::ok;
+  std::string message_;
+};
+
+struct Config {
+  unsigned nr_cpus = 1;
+  std::vector<uint64_t> mpidr;  // empty: default affinities (Aff0 = i % 16, Aff1 = i / 16)
+  unsigned nr_spis = 256;
+  unsigned nr_espis = 0;
+  unsigned nr_eppis = 0;
+  unsigned priority_bits = 5;
+  bool mbis = true;
+  bool no1n = false;
+  bool rss = false;
+  uint64_t gicd_base = 0x08000000;
+  uint64_t gicr_base = 0x080A0000;
+  uint32_t gicd_iidr = 0;  // 0: vgic's default
+
+  static Config from_c(const vgic_config& c);
+};
+
+struct Stats {
+  uint64_t guest_errors = 0;
+  uint64_t trace_dropped = 0;
+  uint64_t spurious_acks = 0;
+};
+
+struct TraceEvent {
+  const char* kind;
+  const char* frame;
+  unsigned cpu;
+  uint64_t offset;
+  uint64_t value;
+  std::string detail;
+};
+
+using LineNotifier = std::function<void(unsigned cpu, int lines)>;
+using TraceSink = std::function<void(const TraceEvent&)>;
+
+class Gic {
+ public:
+  // Returns nullptr and fills *error on an invalid configuration.
+  static std::unique_ptr<Gic> create(const Config& config, Status* error = nullptr);
+  ~Gic();
+  Gic(const Gic&) = delete;
+  Gic& operator=(const Gic&) = delete;
+
+  const Config& config() const;
+
+  Status map_ram(uint64_t gpa, uint64_t size, void* host);
+  Status unmap_ram(uint64_t gpa);
+
+  Status mmio_read(uint64_t gpa, unsigned size, uint64_t& value);
+  Status mmio_write(uint64_t gpa, unsigned size, uint64_t value);
+
+  Status sysreg_read(unsigned cpu, uint32_t encoding, uint64_t& value);
+  Status sysreg_write(unsigned cpu, uint32_t encoding, uint64_t value);
+
+  Status set_irq_level(unsigned cpu, uint32_t intid, bool level);
+
+  // Bit 0 IRQ, bit 1 FIQ; -1 for an invalid cpu. Lock-free.
+  int cpu_lines(unsigned cpu) const;
+  void set_line_notifier(LineNotifier fn);
+
+  Stats stats() const;
+  void set_trace_sink(TraceSink sink, unsigned max_per_second = 100);
+
+  struct Impl;
+  Impl& impl() { return *impl_; }  // for in-tree tools and tests; not part of the stable API
+
+ private:
+  explicit Gic(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gicv3

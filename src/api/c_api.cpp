@@ -1,0 +1,158 @@
+// The C API: a thin layer over the C++ facade. No behaviour lives here.
+#include <cstring>
+#include <new>
+
+#include "vgic/vgic.h"
+#include "vgic/vgic.hpp"
+
+namespace gicv3 {
+void set_last_error(const Status& s);
+const char* last_error();
+}  // namespace gicv3
+
+struct vgic {
+  std::unique_ptr<gicv3::Gic> gic;
+};
+
+namespace {
+int ret(const gicv3::Status& s) {
+  if (!s.ok()) gicv3::set_last_error(s);
+  return s.raw();
+}
+int null_handle(const char* fn) {
+  gicv3::set_last_error(gicv3::Status(gicv3::Errc::invalid_argument, std::string(fn) + ": the vgic handle is NULL"));
+  return VGIC_EINVAL;
+}
+}  // namespace
+
+extern "C" {
+
+void vgic_config_init(vgic_config* cfg) {
+  if (!cfg) return;
+  const gicv3::Config d;
+  std::memset(cfg, 0, sizeof *cfg);
+  cfg->nr_cpus = d.nr_cpus;
+  cfg->mpidr = nullptr;
+  cfg->nr_spis = d.nr_spis;
+  cfg->nr_espis = d.nr_espis;
+  cfg->nr_eppis = d.nr_eppis;
+  cfg->priority_bits = d.priority_bits;
+  cfg->mbis = d.mbis;
+  cfg->no1n = d.no1n;
+  cfg->rss = d.rss;
+  cfg->gicd_base = d.gicd_base;
+  cfg->gicr_base = d.gicr_base;
+  cfg->gicd_iidr = d.gicd_iidr;
+}
+
+vgic* vgic_create(const vgic_config* cfg, char* err, size_t err_len) {
+  auto fail = [&](const std::string& m) -> vgic* {
+    gicv3::set_last_error(gicv3::Status(gicv3::Errc::invalid_argument, m));
+    if (err && err_len) {
+      std::strncpy(err, m.c_str(), err_len - 1);
+      err[err_len - 1] = '\0';
+    }
+    return nullptr;
+  };
+  if (!cfg) return fail("vgic_create: cfg is NULL");
+  gicv3::Status st;
+  auto gic = gicv3::Gic::create(gicv3::Config::from_c(*cfg), &st);
+  if (!gic) return fail(st.message());
+  auto* g = new (std::nothrow) vgic{std::move(gic)};
+  if (!g) return fail("vgic_create: out of memory");
+  if (err && err_len) err[0] = '\0';
+  return g;
+}
+
+void vgic_destroy(vgic* g) { delete g; }
+
+int vgic_map_ram(vgic* g, uint64_t gpa, uint64_t size, void* host) {
+  return g ? ret(g->gic->map_ram(gpa, size, host)) : null_handle("vgic_map_ram");
+}
+int vgic_unmap_ram(vgic* g, uint64_t gpa) { return g ? ret(g->gic->unmap_ram(gpa)) : null_handle("vgic_unmap_ram"); }
+
+int vgic_mmio_read(vgic* g, uint64_t gpa, unsigned size, uint64_t* val) {
+  if (!g) return null_handle("vgic_mmio_read");
+  if (!val) return ret({gicv3::Errc::fault, "vgic_mmio_read: val is NULL"});
+  return ret(g->gic->mmio_read(gpa, size, *val));
+}
+int vgic_mmio_write(vgic* g, uint64_t gpa, unsigned size, uint64_t val) {
+  return g ? ret(g->gic->mmio_write(gpa, size, val)) : null_handle("vgic_mmio_write");
+}
+
+int vgic_sysreg_read(vgic* g, unsigned cpu, uint32_t sysreg, uint64_t* val) {
+  if (!g) return null_handle("vgic_sysreg_read");
+  if (!val) return ret({gicv3::Errc::fault, "vgic_sysreg_read: val is NULL"});
+  return ret(g->gic->sysreg_read(cpu, sysreg, *val));
+}
+int vgic_sysreg_write(vgic* g, unsigned cpu, uint32_t sysreg, uint64_t val) {
+  return g ? ret(g->gic->sysreg_write(cpu, sysreg, val)) : null_handle("vgic_sysreg_write");
+}
+
+int vgic_set_irq_level(vgic* g, unsigned cpu, uint32_t intid, int level) {
+  return g ? ret(g->gic->set_irq_level(cpu, intid, level != 0)) : null_handle("vgic_set_irq_level");
+}
+
+int vgic_cpu_lines(vgic* g, unsigned cpu) {
+  if (!g) return null_handle("vgic_cpu_lines");
+  const int l = g->gic->cpu_lines(cpu);
+  if (l < 0) return ret({gicv3::Errc::invalid_argument, "vgic_cpu_lines: cpu " + std::to_string(cpu) + " out of range"});
+  return l;
+}
+
+void vgic_set_line_notifier(vgic* g, vgic_line_fn fn, void* opaque) {
+  if (!g) return;
+  if (!fn) {
+    g->gic->set_line_notifier(nullptr);
+    return;
+  }
+  g->gic->set_line_notifier([fn, opaque](unsigned cpu, int lines) { fn(opaque, cpu, lines); });
+}
+
+int vgic_get_stats(vgic* g, vgic_stats* out) {
+  if (!g) return null_handle("vgic_get_stats");
+  if (!out) return ret({gicv3::Errc::fault, "vgic_get_stats: out is NULL"});
+  const gicv3::Stats s = g->gic->stats();
+  out->guest_errors = s.guest_errors;
+  out->trace_dropped = s.trace_dropped;
+  out->spurious_acks = s.spurious_acks;
+  return 0;
+}
+
+void vgic_set_trace_sink(vgic* g, vgic_trace_fn fn, void* opaque, unsigned max_per_second) {
+  if (!g) return;
+  if (!fn) {
+    g->gic->set_trace_sink(nullptr, max_per_second);
+    return;
+  }
+  g->gic->set_trace_sink(
+      [fn, opaque](const gicv3::TraceEvent& e) {
+        const vgic_trace_event ev{e.kind, e.frame, e.cpu, e.offset, e.value, e.detail.c_str()};
+        fn(opaque, &ev);
+      },
+      max_per_second);
+}
+
+const char* vgic_strerror(int err) {
+  switch (err) {
+    case VGIC_OK: return "success";
+    case VGIC_SYSREG_UNDEFINED: return "the guest's system-register access is UNDEFINED";
+    case VGIC_EPERM: return "operation not permitted";
+    case VGIC_ENOENT: return "no such entry";
+    case VGIC_ENXIO: return "no such register, frame or address";
+    case VGIC_ENOMEM: return "out of memory";
+    case VGIC_EFAULT: return "bad address";
+    case VGIC_EBUSY: return "busy (vCPUs running)";
+    case VGIC_EEXIST: return "already exists";
+    case VGIC_ENODEV: return "no such device";
+    case VGIC_EINVAL: return "invalid argument";
+    case VGIC_ENOSPC: return "no space left";
+    case VGIC_ERANGE: return "out of range";
+    case VGIC_ENOSYS: return "not implemented";
+    default: return "unknown error";
+  }
+}
+
+const char* vgic_last_error(void) { return gicv3::last_error(); }
+
+}  // extern "C"

@@ -1,0 +1,183 @@
+// The C++ facade: validates every host argument and forwards to GicCore.
+#include <algorithm>
+#include <cstdio>
+#include <set>
+#include <string>
+
+#include "gic/gic_core.hpp"
+#include "vgic/vgic.hpp"
+
+namespace gicv3 {
+
+struct Gic::Impl {
+  explicit Impl(const Config& cfg) : core(cfg) {}
+  GicCore core;
+};
+
+namespace {
+
+std::string hex(uint64_t v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+Status validate(const Config& c) {
+  auto bad = [](std::string m) { return Status(Errc::invalid_argument, "vgic_create: " + std::move(m)); };
+  if (c.nr_cpus < 1 || c.nr_cpus > VGIC_MAX_CPUS)
+    return bad("nr_cpus must be 1.." + std::to_string(VGIC_MAX_CPUS) + ", got " + std::to_string(c.nr_cpus));
+  if (c.nr_spis % 32 || c.nr_spis > 988)
+    return bad("nr_spis must be a multiple of 32 in 0..988 (INTIDs 32..1019), got " + std::to_string(c.nr_spis));
+  if (c.nr_espis % 32 || c.nr_espis > 1024)
+    return bad("nr_espis must be a multiple of 32 in 0..1024, got " + std::to_string(c.nr_espis));
+  if (c.nr_eppis != 0 && c.nr_eppis != 32 && c.nr_eppis != 64)
+    return bad("nr_eppis must be 0, 32 or 64, got " + std::to_string(c.nr_eppis));
+  if (c.priority_bits < 5 || c.priority_bits > 8)
+    return bad("priority_bits must be 5..8, got " + std::to_string(c.priority_bits));
+  if (!c.mpidr.empty()) {
+    if (c.mpidr.size() != c.nr_cpus) return bad("mpidr[] must have nr_cpus entries");
+    std::set<uint32_t> seen;
+    for (size_t i = 0; i < c.mpidr.size(); ++i) {
+      const uint32_t aff = affinity_of_mpidr(c.mpidr[i]);
+      if (!seen.insert(aff).second) return bad("mpidr[" + std::to_string(i) + "] repeats the affinity of another CPU");
+      if (!c.rss && MPIDR::Aff0::get(c.mpidr[i]) > 15)
+        return bad("mpidr[" + std::to_string(i) + "] has Aff0 > 15, which SGIs can only reach with rss = 1");
+    }
+  } else if (c.nr_cpus > 16 * 256) {
+    return bad("too many CPUs for the default affinity layout");
+  }
+  if (c.gicd_base % 0x10000) return bad("gicd_base " + hex(c.gicd_base) + " is not 64 KiB aligned");
+  if (c.gicr_base % 0x10000) return bad("gicr_base " + hex(c.gicr_base) + " is not 64 KiB aligned");
+  const uint64_t gicr_size = uint64_t(c.nr_cpus) * 0x20000;
+  if (c.gicd_base + 0x10000 < c.gicd_base || c.gicr_base + gicr_size < c.gicr_base)
+    return bad("a GIC frame wraps around the address space");
+  if (c.gicd_base < c.gicr_base + gicr_size && c.gicr_base < c.gicd_base + 0x10000)
+    return bad("the distributor frame overlaps the redistributor region");
+  return {};
+}
+
+thread_local std::string t_last_error;
+
+}  // namespace
+
+Config Config::from_c(const vgic_config& c) {
+  Config k;
+  k.nr_cpus = c.nr_cpus;
+  if (c.mpidr) k.mpidr.assign(c.mpidr, c.mpidr + c.nr_cpus);
+  k.nr_spis = c.nr_spis;
+  k.nr_espis = c.nr_espis;
+  k.nr_eppis = c.nr_eppis;
+  k.priority_bits = c.priority_bits;
+  k.mbis = c.mbis != 0;
+  k.no1n = c.no1n != 0;
+  k.rss = c.rss != 0;
+  k.gicd_base = c.gicd_base;
+  k.gicr_base = c.gicr_base;
+  k.gicd_iidr = c.gicd_iidr;
+  return k;
+}
+
+std::unique_ptr<Gic> Gic::create(const Config& config, Status* error) {
+  Status s = validate(config);
+  if (!s.ok()) {
+    if (error) *error = std::move(s);
+    return nullptr;
+  }
+  Config c = config;
+  if (!c.gicd_iidr) c.gicd_iidr = 0x5600043B;  // Implementer Arm, ProductID 'V' (see gicd_regs.hpp)
+  if (error) *error = Status::Ok();
+  return std::unique_ptr<Gic>(new Gic(std::make_unique<Impl>(c)));
+}
+
+Gic::Gic(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Gic::~Gic() = default;
+
+const Config& Gic::config() const { return impl_->core.config(); }
+
+Status Gic::map_ram(uint64_t gpa, uint64_t size, void* host) { return impl_->core.memory().map(gpa, size, host); }
+Status Gic::unmap_ram(uint64_t gpa) { return impl_->core.memory().unmap(gpa); }
+
+namespace {
+Status check_size(const char* fn, unsigned size) {
+  if (size == 1 || size == 2 || size == 4 || size == 8) return {};
+  return {Errc::invalid_argument, std::string(fn) + ": access size must be 1, 2, 4 or 8, got " + std::to_string(size)};
+}
+Status not_ours(const char* fn, uint64_t gpa) {
+  return {Errc::no_such_address, std::string(fn) + ": " + hex(gpa) + " is in no frame of this GIC"};
+}
+Status check_cpu(const char* fn, unsigned cpu, unsigned n) {
+  if (cpu < n) return {};
+  return {Errc::invalid_argument, std::string(fn) + ": cpu " + std::to_string(cpu) + " out of range (nr_cpus " +
+                                      std::to_string(n) + ")"};
+}
+Status sysreg_status(const char* fn, SysregResult r, uint32_t enc) {
+  switch (r) {
+    case SysregResult::ok: return {};
+    case SysregResult::undefined: return {Errc::undefined_instruction, "the guest's access is UNDEFINED"};
+    case SysregResult::no_such_register: break;
+  }
+  return {Errc::no_such_address, std::string(fn) + ": encoding " + hex(enc) + " is not a GIC CPU interface register"};
+}
+}  // namespace
+
+Status Gic::mmio_read(uint64_t gpa, unsigned size, uint64_t& value) {
+  value = 0;
+  if (Status s = check_size("vgic_mmio_read", size); !s.ok()) return s;
+  if (!impl_->core.mmio_read(gpa, size, value)) return not_ours("vgic_mmio_read", gpa);
+  return {};
+}
+
+Status Gic::mmio_write(uint64_t gpa, unsigned size, uint64_t value) {
+  if (Status s = check_size("vgic_mmio_write", size); !s.ok()) return s;
+  if (!impl_->core.mmio_write(gpa, size, value)) return not_ours("vgic_mmio_write", gpa);
+  return {};
+}
+
+Status Gic::sysreg_read(unsigned cpu, uint32_t enc, uint64_t& value) {
+  value = 0;
+  if (Status s = check_cpu("vgic_sysreg_read", cpu, impl_->core.nr_cpus()); !s.ok()) return s;
+  return sysreg_status("vgic_sysreg_read", impl_->core.sysreg_read(cpu, enc, value), enc);
+}
+
+Status Gic::sysreg_write(unsigned cpu, uint32_t enc, uint64_t value) {
+  if (Status s = check_cpu("vgic_sysreg_write", cpu, impl_->core.nr_cpus()); !s.ok()) return s;
+  return sysreg_status("vgic_sysreg_write", impl_->core.sysreg_write(cpu, enc, value), enc);
+}
+
+Status Gic::set_irq_level(unsigned cpu, uint32_t intid, bool level) {
+  GicCore& core = impl_->core;
+  const Intid id{intid};
+  if (id.is_private() && !id.is_sgi()) {
+    if (Status s = check_cpu("vgic_set_irq_level", cpu, core.nr_cpus()); !s.ok()) return s;
+    if (id.is_eppi() && intid >= Intid::kEppiBase + core.config().nr_eppis)
+      return {Errc::invalid_argument, "vgic_set_irq_level: extended PPI " + std::to_string(intid) + " not configured"};
+  } else if (id.is_shared()) {
+    const Config& c = core.config();
+    const bool ok = id.is_spi() ? intid < Intid::kPpiEnd + c.nr_spis : intid < Intid::kEspiBase + c.nr_espis;
+    if (!ok) return {Errc::invalid_argument, "vgic_set_irq_level: SPI " + std::to_string(intid) + " not configured"};
+  } else {
+    return {Errc::invalid_argument, "vgic_set_irq_level: INTID " + std::to_string(intid) +
+                                        " has no input line (only PPIs and SPIs do)"};
+  }
+  core.set_irq_level(cpu, intid, level);
+  return {};
+}
+
+int Gic::cpu_lines(unsigned cpu) const {
+  if (cpu >= impl_->core.nr_cpus()) return -1;
+  return impl_->core.cpu(cpu).lines.load(std::memory_order_acquire);
+}
+
+void Gic::set_line_notifier(LineNotifier fn) { impl_->core.set_line_notifier(std::move(fn)); }
+
+Stats Gic::stats() const { return impl_->core.log().stats(); }
+
+void Gic::set_trace_sink(TraceSink sink, unsigned max_per_second) {
+  impl_->core.log().set_sink(std::move(sink), max_per_second);
+}
+
+// Shared with the C layer.
+void set_last_error(const Status& s) { t_last_error = s.message(); }
+const char* last_error() { return t_last_error.c_str(); }
+
+}  // namespace gicv3

@@ -1,0 +1,163 @@
+// The CPU interface system registers (IHI0069 12.2) as one declarative table, and the one
+// dispatcher that serves them. Encodings follow KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS.
+#include <array>
+
+#include "cpuif/icc_regs.hpp"
+#include "gic/gic_core.hpp"
+
+namespace gicv3 {
+
+namespace {
+
+struct SysregCtx {
+  GicCore& gic;
+  CpuContext& c;
+  CpuInterface& icc() { return c.icc; }
+};
+
+struct SysregDesc {
+  const char* name;
+  uint32_t encoding;
+  uint8_t count;  // AP0R<n>/AP1R<n>: consecutive op2 values
+  bool locked;    // runs under the CPU lock (all but SGI generation)
+  uint64_t (*read)(SysregCtx&, unsigned index);          // nullptr: reads are UNDEFINED
+  void (*write)(SysregCtx&, unsigned index, uint64_t);  // nullptr: writes are UNDEFINED
+};
+
+Group grp(unsigned g) { return g ? Group::g1 : Group::g0; }
+
+uint64_t read_pmr(SysregCtx& s, unsigned) { return s.icc().pmr; }
+void write_pmr(SysregCtx& s, unsigned, uint64_t v) { s.icc().write_pmr(v); }
+
+template <unsigned G>
+uint64_t read_iar(SysregCtx& s, unsigned) {
+  return s.gic.acknowledge(s.c, grp(G));
+}
+template <unsigned G>
+void write_eoir(SysregCtx& s, unsigned, uint64_t v) {
+  s.gic.end_of_interrupt(s.c, grp(G), uint32_t(ICC_INTID::get(v)));
+}
+template <unsigned G>
+uint64_t read_hppir(SysregCtx& s, unsigned) {
+  return s.gic.highest_pending(s.c, grp(G));
+}
+template <unsigned G>
+uint64_t read_bpr(SysregCtx& s, unsigned) {
+  return s.icc().read_bpr(grp(G));
+}
+template <unsigned G>
+void write_bpr(SysregCtx& s, unsigned, uint64_t v) {
+  s.icc().write_bpr(grp(G), v);
+}
+template <unsigned G>
+uint64_t read_apr(SysregCtx& s, unsigned n) {
+  return s.icc().apr[G][n];
+}
+template <unsigned G>
+void write_apr(SysregCtx& s, unsigned n, uint64_t v) {
+  // Software writes only 0 or a value it read (IHI0069 12.2.1); vgic stores what it is given.
+  s.icc().apr[G][n] = uint32_t(v);
+}
+void write_dir(SysregCtx& s, unsigned, uint64_t v) { s.gic.deactivate_by_dir(s.c, uint32_t(ICC_INTID::get(v))); }
+uint64_t read_rpr(SysregCtx& s, unsigned) { return s.icc().running_priority(); }
+
+template <uint32_t Enc>
+void write_sgi(SysregCtx& s, unsigned, uint64_t v) {
+  s.gic.generate_sgi(s.c.index, v, Enc);
+}
+
+uint64_t read_ctlr(SysregCtx& s, unsigned) {
+  const Config& cfg = s.gic.config();
+  const CpuInterface& icc = s.icc();
+  return ICC_CTLR::CBPR::make(icc.cbpr) | ICC_CTLR::EOImode::make(icc.eoimode) |
+         ICC_CTLR::PRIbits::make(icc.priority_bits() - 1) | ICC_CTLR::IDbits::make(0) |
+         ICC_CTLR::A3V::make(1) | ICC_CTLR::RSS::make(cfg.rss) | ICC_CTLR::ExtRange::make(1);
+}
+void write_ctlr(SysregCtx& s, unsigned, uint64_t v) {
+  // Only CBPR and EOImode are writable; PMHE is RAZ/WI (no priority-mask hint), the rest read-only.
+  s.icc().cbpr = ICC_CTLR::CBPR::get(v);
+  s.icc().eoimode = ICC_CTLR::EOImode::get(v);
+}
+
+// The system-register interface is the only one: SRE, DFB and DIB are RAO/WI (IHI0069 12.2.16).
+uint64_t read_sre(SysregCtx&, unsigned) { return mask_of<ICC_SRE::SRE, ICC_SRE::DFB, ICC_SRE::DIB>(); }
+void write_sre(SysregCtx&, unsigned, uint64_t) {}
+
+template <unsigned G>
+uint64_t read_igrpen(SysregCtx& s, unsigned) {
+  return s.icc().igrpen[G];
+}
+template <unsigned G>
+void write_igrpen(SysregCtx& s, unsigned, uint64_t v) {
+  s.icc().igrpen[G] = ICC_IGRPEN_Enable::get(v);
+}
+
+constexpr auto kTable = std::to_array<SysregDesc>({
+    {"ICC_PMR_EL1", icc::PMR, 1, true, read_pmr, write_pmr},
+    {"ICC_IAR0_EL1", icc::IAR0, 1, true, read_iar<0>, nullptr},
+    {"ICC_EOIR0_EL1", icc::EOIR0, 1, true, nullptr, write_eoir<0>},
+    {"ICC_HPPIR0_EL1", icc::HPPIR0, 1, true, read_hppir<0>, nullptr},
+    {"ICC_BPR0_EL1", icc::BPR0, 1, true, read_bpr<0>, write_bpr<0>},
+    {"ICC_AP0R<n>_EL1", icc::AP0R0, 4, true, read_apr<0>, write_apr<0>},
+    {"ICC_AP1R<n>_EL1", icc::AP1R0, 4, true, read_apr<1>, write_apr<1>},
+    {"ICC_DIR_EL1", icc::DIR, 1, true, nullptr, write_dir},
+    {"ICC_RPR_EL1", icc::RPR, 1, true, read_rpr, nullptr},
+    {"ICC_SGI1R_EL1", icc::SGI1R, 1, false, nullptr, write_sgi<icc::SGI1R>},
+    {"ICC_ASGI1R_EL1", icc::ASGI1R, 1, false, nullptr, write_sgi<icc::ASGI1R>},
+    {"ICC_SGI0R_EL1", icc::SGI0R, 1, false, nullptr, write_sgi<icc::SGI0R>},
+    {"ICC_IAR1_EL1", icc::IAR1, 1, true, read_iar<1>, nullptr},
+    {"ICC_EOIR1_EL1", icc::EOIR1, 1, true, nullptr, write_eoir<1>},
+    {"ICC_HPPIR1_EL1", icc::HPPIR1, 1, true, read_hppir<1>, nullptr},
+    {"ICC_BPR1_EL1", icc::BPR1, 1, true, read_bpr<1>, write_bpr<1>},
+    {"ICC_CTLR_EL1", icc::CTLR, 1, true, read_ctlr, write_ctlr},
+    {"ICC_SRE_EL1", icc::SRE, 1, true, read_sre, write_sre},
+    {"ICC_IGRPEN0_EL1", icc::IGRPEN0, 1, true, read_igrpen<0>, write_igrpen<0>},
+    {"ICC_IGRPEN1_EL1", icc::IGRPEN1, 1, true, read_igrpen<1>, write_igrpen<1>},
+});
+
+const SysregDesc* find(uint32_t enc, unsigned& index) {
+  for (const SysregDesc& d : kTable) {
+    if (enc >= d.encoding && enc < d.encoding + d.count) {
+      index = enc - d.encoding;
+      return &d;
+    }
+  }
+  return nullptr;
+}
+
+template <class Op>
+SysregResult run(GicCore& gic, unsigned cpu, uint32_t enc, bool is_write, uint64_t value, Op&& op) {
+  unsigned index = 0;
+  const SysregDesc* d = find(enc, index);
+  if (!d) return SysregResult::no_such_register;
+  CpuContext& c = gic.cpu(cpu);
+  // Active-priority registers beyond the implemented preemption levels do not exist (UNDEFINED),
+  // and so does an access in a direction the register does not have (IHI0069 12.2).
+  const bool apr = d->count > 1;
+  if ((apr && index >= c.icc.nr_apr()) || (is_write ? !d->write : !d->read)) {
+    gic.log().guest_error("sysreg-undefined", "icc", cpu, enc, value,
+                          std::string(d->name) + (is_write ? ": write" : ": read") + " is UNDEFINED");
+    return SysregResult::undefined;
+  }
+  SysregCtx s{gic, c};
+  if (d->locked)
+    gic.with_cpu(c, [&] { op(*d, s, index); });
+  else
+    op(*d, s, index);
+  return SysregResult::ok;
+}
+
+}  // namespace
+
+SysregResult GicCore::sysreg_read(unsigned cpu, uint32_t enc, uint64_t& value) {
+  value = 0;
+  return run(*this, cpu, enc, false, 0,
+             [&](const SysregDesc& d, SysregCtx& s, unsigned index) { value = d.read(s, index); });
+}
+
+SysregResult GicCore::sysreg_write(unsigned cpu, uint32_t enc, uint64_t value) {
+  return run(*this, cpu, enc, true, value,
+             [&](const SysregDesc& d, SysregCtx& s, unsigned index) { d.write(s, index, value); });
+}
+
+}  // namespace gicv3

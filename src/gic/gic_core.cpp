@@ -1,0 +1,31 @@
+#include "gic/gic_core.hpp"
+
+namespace gicv3 {
+
+namespace {
+std::vector<uint64_t> mpidrs_of(const Config& cfg) {
+  if (!cfg.mpidr.empty()) return cfg.mpidr;
+  std::vector<uint64_t> m(cfg.nr_cpus);
+  // Default: 16 CPUs per cluster, the most an SGI target list reaches without RSS.
+  for (unsigned i = 0; i < cfg.nr_cpus; ++i) m[i] = MPIDR::Aff0::make(i % 16) | MPIDR::Aff1::make(i / 16);
+  return m;
+}
+}  // namespace
+
+GicCore::GicCore(const Config& cfg) : cfg_(cfg), topo_(mpidrs_of(cfg)), dist_(cfg_, topo_) {
+  cpus_.reserve(cfg.nr_cpus);
+  for (unsigned i = 0; i < cfg.nr_cpus; ++i) cpus_.push_back(std::make_unique<CpuContext>(cfg_, i));
+}
+
+void GicCore::kick(unsigned cpu) {
+  CpuContext& c = *cpus_[cpu];
+  c.lock.request_update([&] { update_cpu_locked(c); });
+}
+
+void GicCore::kick(const CpuSet& set) {
+  if (set.empty()) return;
+  for (unsigned i = 0; i < nr_cpus(); ++i)
+    if (set.contains(i)) kick(i);
+}
+
+}  // namespace gicv3

@@ -1,0 +1,33 @@
+// The GICD frame: its register table and MMIO entry points.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "gic/topology.hpp"
+#include "mmio/register_table.hpp"
+
+namespace gicv3 {
+
+class GicCore;
+class Distributor;
+struct Irq;
+
+// Context of one GICD access; the Distributor lock is held while it lives.
+struct GicdCtx {
+  GicCore& gic;
+  Distributor& d;
+  CpuSet kick;
+
+  Irq* find(uint32_t intid);
+  void changed(Irq& irq);
+  uint8_t priority_mask() const;
+  bool config_writable(uint32_t) const { return true; }
+};
+
+std::span<const mmio::RegisterDesc<GicdCtx>> gicd_register_table();
+
+uint64_t gicd_read(GicCore& gic, uint32_t offset, unsigned size);
+void gicd_write(GicCore& gic, uint32_t offset, unsigned size, uint64_t value);
+
+}  // namespace gicv3

@@ -1,0 +1,54 @@
+// GICR register offsets and fields (IHI0069 12.11), declared once.
+#pragma once
+
+#include "core/bitfield.hpp"
+
+namespace gicv3 {
+
+namespace GICR_CTLR {
+using EnableLPIs = Bit<0>;
+using CES = Bit<1>;   // clearing EnableLPIs is supported
+using IR = Bit<2>;    // LPI invalidate registers are implemented
+using RWP = Bit<3>;
+using DPG0 = Bit<24>;
+using DPG1NS = Bit<25>;
+using DPG1S = Bit<26>;
+using UWP = Bit<31>;
+}  // namespace GICR_CTLR
+
+namespace GICR_TYPER {
+using PLPIS = Bit<0>;
+using VLPIS = Bit<1>;
+using Dirty = Bit<2>;
+using DirectLPI = Bit<3>;
+using Last = Bit<4>;
+using DPGS = Bit<5>;
+using MPAM = Bit<6>;
+using RVPEID = Bit<7>;
+using Processor_Number = Field<8, 16>;
+using CommonLPIAff = Field<24, 2>;
+using VSGI = Bit<26>;
+using PPInum = Field<27, 5>;
+using Affinity = Field<32, 32>;
+}  // namespace GICR_TYPER
+
+namespace GICR_WAKER {
+using ProcessorSleep = Bit<1>;
+using ChildrenAsleep = Bit<2>;
+}  // namespace GICR_WAKER
+
+namespace gicr_off {
+// RD_base frame
+constexpr uint32_t CTLR = 0x0000, IIDR = 0x0004, TYPER = 0x0008, STATUSR = 0x0010, WAKER = 0x0014;
+constexpr uint32_t MPAMIDR = 0x0018, PARTIDR = 0x001C, SETLPIR = 0x0040, CLRLPIR = 0x0048;
+constexpr uint32_t PROPBASER = 0x0070, PENDBASER = 0x0078, INVLPIR = 0x00A0, INVALLR = 0x00B0;
+constexpr uint32_t SYNCR = 0x00C0, ID_REGS = 0xFFD0;
+// SGI_base frame (offsets within that frame)
+constexpr uint32_t IGROUPR0 = 0x0080, ISENABLER0 = 0x0100, ICENABLER0 = 0x0180, ISPENDR0 = 0x0200;
+constexpr uint32_t ICPENDR0 = 0x0280, ISACTIVER0 = 0x0300, ICACTIVER0 = 0x0380, IPRIORITYR = 0x0400;
+constexpr uint32_t ICFGR0 = 0x0C00, ICFGR1 = 0x0C04, IGRPMODR0 = 0x0D00, NSACR = 0x0E00, INMIR0 = 0x0F80;
+constexpr uint32_t kFrameSize = 0x10000;
+constexpr uint32_t kStride = 2 * kFrameSize;  // RD_base + SGI_base (no VLPI frames: GICv3)
+}  // namespace gicr_off
+
+}  // namespace gicv3
