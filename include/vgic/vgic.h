@@ -50,8 +50,27 @@ extern "C" {
 #define VGIC_ENOSYS (-38)  /* not implemented (yet) */
 
 #define VGIC_MAX_CPUS 512u
+#define VGIC_MAX_ITS 8u
 
 typedef struct vgic vgic;
+
+/* What an ITS does with a command that the architecture calls an error (unmapped device, ID out of
+ * range, unreadable memory, unknown opcode ...). */
+#define VGIC_ITS_ERRORS_SKIP 0  /* count it, trace it, go on with the next command (Linux/KVM) */
+#define VGIC_ITS_ERRORS_STALL 1 /* GITS_CREADR.Stalled until GITS_CWRITER.Retry; SEI if seis */
+
+typedef struct vgic_its_config {
+  uint64_t base;            /* ITS control frame (64 KiB); the translation frame follows at +64 KiB */
+  unsigned device_id_bits;  /* GITS_TYPER.Devbits + 1: 1..32 (default 16) */
+  unsigned event_id_bits;   /* GITS_TYPER.ID_bits + 1: 1..32 (default 16) */
+  unsigned collection_id_bits; /* CIDbits + 1 (CIL = 1): 1..16 (default 16) */
+  unsigned itt_entry_size;  /* GITS_TYPER.ITT_entry_size in bytes: 8..16 (default 8, the KVM ABI) */
+  int error_policy;         /* VGIC_ITS_ERRORS_SKIP (default) or VGIC_ITS_ERRORS_STALL */
+  int seis;                 /* GITS_TYPER.SEIS: report command errors as System Errors (default 0) */
+  int pta;                  /* GITS_TYPER.PTA: RDbase is a physical address (1) or a CPU number (0, default) */
+  uint32_t iidr;            /* GITS_IIDR (0: vgic's default; Revision 0 = KVM save/restore ABI) */
+  unsigned cache_entries;   /* MSI translation cache size, power of 2 (default 1024; 0: no cache) */
+} vgic_its_config;
 
 /* Configuration. Always start from vgic_config_init(): fields added in later versions get defaults. */
 typedef struct vgic_config {
@@ -68,6 +87,14 @@ typedef struct vgic_config {
   uint64_t gicd_base;      /* distributor frame (64 KiB), default 0x08000000 (QEMU virt) */
   uint64_t gicr_base;      /* redistributor region: nr_cpus x 128 KiB, default 0x080A0000 (QEMU virt) */
   uint32_t gicd_iidr;      /* GICD_IIDR / GICR_IIDR value (default: Arm implementer, vgic product) */
+
+  /* LPIs (IHI0069 chapter 5). */
+  unsigned lpi_id_bits;    /* INTID bits incl. LPIs: 0 (no LPIs) or 14..24 (default 16) */
+  int direct_lpi;          /* GICR_TYPER.DirectLPI: GICR_SETLPIR/CLRLPIR/INVLPIR/INVALLR/SYNCR (default 0) */
+  unsigned common_lpi_aff; /* GICR_TYPER.CommonLPIAff, 0..3 (default 0) */
+  unsigned nr_its;         /* 0..VGIC_MAX_ITS (default 1) */
+  vgic_its_config its[VGIC_MAX_ITS]; /* default its[0].base = 0x08080000 (QEMU virt) */
+  uint64_t max_host_memory; /* bytes the guest may make vgic allocate (ITS and LPI state); default 256 MiB */
 } vgic_config;
 
 void vgic_config_init(vgic_config *cfg);

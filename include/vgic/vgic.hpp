@@ -54,6 +54,19 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
+struct ItsConfig {
+  uint64_t base = 0x08080000;
+  unsigned device_id_bits = 16;
+  unsigned event_id_bits = 16;
+  unsigned collection_id_bits = 16;
+  unsigned itt_entry_size = 8;
+  bool stall_on_error = false;
+  bool seis = false;
+  bool pta = false;
+  uint32_t iidr = 0;  // 0: vgic's default
+  unsigned cache_entries = 1024;
+};
+
 struct Config {
   unsigned nr_cpus = 1;
   std::vector<uint64_t> mpidr;  // empty: default affinities (Aff0 = i % 16, Aff1 = i / 16)
@@ -67,8 +80,14 @@ struct Config {
   uint64_t gicd_base = 0x08000000;
   uint64_t gicr_base = 0x080A0000;
   uint32_t gicd_iidr = 0;  // 0: vgic's default
+  unsigned lpi_id_bits = 16;  // 0: no LPIs
+  bool direct_lpi = false;
+  unsigned common_lpi_aff = 0;
+  std::vector<ItsConfig> its = {ItsConfig{}};
+  uint64_t max_host_memory = 256ull << 20;
 
   static Config from_c(const vgic_config& c);
+  vgic_config to_c() const;  // mpidr points into this Config
 };
 
 struct Stats {

@@ -30,19 +30,12 @@ extern "C" {
 void vgic_config_init(vgic_config* cfg) {
   if (!cfg) return;
   const gicv3::Config d;
-  std::memset(cfg, 0, sizeof *cfg);
-  cfg->nr_cpus = d.nr_cpus;
-  cfg->mpidr = nullptr;
-  cfg->nr_spis = d.nr_spis;
-  cfg->nr_espis = d.nr_espis;
-  cfg->nr_eppis = d.nr_eppis;
-  cfg->priority_bits = d.priority_bits;
-  cfg->mbis = d.mbis;
-  cfg->no1n = d.no1n;
-  cfg->rss = d.rss;
-  cfg->gicd_base = d.gicd_base;
-  cfg->gicr_base = d.gicr_base;
-  cfg->gicd_iidr = d.gicd_iidr;
+  *cfg = d.to_c();
+  // Every ITS slot gets the defaults, so that raising nr_its needs only a base address per ITS.
+  for (unsigned i = 1; i < VGIC_MAX_ITS; ++i) {
+    cfg->its[i] = cfg->its[0];
+    cfg->its[i].base = 0;
+  }
 }
 
 vgic* vgic_create(const vgic_config* cfg, char* err, size_t err_len) {

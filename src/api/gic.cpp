@@ -1,6 +1,7 @@
 // The C++ facade: validates every host argument and forwards to GicCore.
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <set>
 #include <string>
 
@@ -52,7 +53,36 @@ Status validate(const Config& c) {
   if (c.gicd_base + 0x10000 < c.gicd_base || c.gicr_base + gicr_size < c.gicr_base)
     return bad("a GIC frame wraps around the address space");
   if (c.gicd_base < c.gicr_base + gicr_size && c.gicr_base < c.gicd_base + 0x10000)
-    return bad("the distributor frame overlaps the redistributor region");
+    return bad("the distributor overlaps the redistributors");
+  if (c.lpi_id_bits != 0 && (c.lpi_id_bits < 14 || c.lpi_id_bits > 24))
+    return bad("lpi_id_bits must be 0 (no LPIs) or 14..24, got " + std::to_string(c.lpi_id_bits));
+  if (c.common_lpi_aff > 3) return bad("common_lpi_aff must be 0..3");
+  if (c.lpi_id_bits == 0 && (c.direct_lpi || !c.its.empty()))
+    return bad("direct_lpi and ITSes need LPIs (lpi_id_bits >= 14)");
+  if (c.its.size() > VGIC_MAX_ITS) return bad("nr_its must be 0.." + std::to_string(VGIC_MAX_ITS));
+  struct Range {
+    uint64_t base, size;
+    std::string what;
+  };
+  std::vector<Range> frames = {{c.gicd_base, 0x10000, "the distributor"}, {c.gicr_base, gicr_size, "the redistributors"}};
+  for (size_t i = 0; i < c.its.size(); ++i) {
+    const ItsConfig& t = c.its[i];
+    const std::string w = "its[" + std::to_string(i) + "]";
+    if (t.base % 0x10000) return bad(w + ".base " + hex(t.base) + " is not 64 KiB aligned");
+    if (t.base + 0x20000 < t.base) return bad(w + " wraps around the address space");
+    if (t.device_id_bits < 1 || t.device_id_bits > 32) return bad(w + ".device_id_bits must be 1..32");
+    if (t.event_id_bits < 1 || t.event_id_bits > 32) return bad(w + ".event_id_bits must be 1..32");
+    if (t.collection_id_bits < 1 || t.collection_id_bits > 16) return bad(w + ".collection_id_bits must be 1..16");
+    if (t.itt_entry_size < 8 || t.itt_entry_size > 16) return bad(w + ".itt_entry_size must be 8..16 bytes");
+    if (t.cache_entries & (t.cache_entries - 1)) return bad(w + ".cache_entries must be 0 or a power of 2");
+    if (t.cache_entries > (1u << 20)) return bad(w + ".cache_entries must be at most 2^20");
+    frames.push_back({t.base, 0x20000, w});
+  }
+  for (size_t i = 0; i < frames.size(); ++i)
+    for (size_t j = i + 1; j < frames.size(); ++j)
+      if (frames[i].base < frames[j].base + frames[j].size && frames[j].base < frames[i].base + frames[i].size)
+        return bad(frames[i].what + " overlaps " + frames[j].what);
+  if (c.max_host_memory < (1u << 20)) return bad("max_host_memory must be at least 1 MiB");
   return {};
 }
 
@@ -74,7 +104,64 @@ Config Config::from_c(const vgic_config& c) {
   k.gicd_base = c.gicd_base;
   k.gicr_base = c.gicr_base;
   k.gicd_iidr = c.gicd_iidr;
+  k.lpi_id_bits = c.lpi_id_bits;
+  k.direct_lpi = c.direct_lpi != 0;
+  k.common_lpi_aff = c.common_lpi_aff;
+  k.max_host_memory = c.max_host_memory;
+  k.its.clear();
+  for (unsigned i = 0; i < c.nr_its && i < VGIC_MAX_ITS; ++i) {
+    const vgic_its_config& ci = c.its[i];
+    ItsConfig ki;
+    ki.base = ci.base;
+    ki.device_id_bits = ci.device_id_bits;
+    ki.event_id_bits = ci.event_id_bits;
+    ki.collection_id_bits = ci.collection_id_bits;
+    ki.itt_entry_size = ci.itt_entry_size;
+    ki.stall_on_error = ci.error_policy == VGIC_ITS_ERRORS_STALL;
+    ki.seis = ci.seis != 0;
+    ki.pta = ci.pta != 0;
+    ki.iidr = ci.iidr;
+    ki.cache_entries = ci.cache_entries;
+    k.its.push_back(ki);
+  }
+  if (c.nr_its > VGIC_MAX_ITS) k.its.resize(c.nr_its);  // rejected by validate()
   return k;
+}
+
+vgic_config Config::to_c() const {
+  vgic_config c;
+  std::memset(&c, 0, sizeof c);
+  c.nr_cpus = nr_cpus;
+  c.mpidr = mpidr.empty() ? nullptr : mpidr.data();
+  c.nr_spis = nr_spis;
+  c.nr_espis = nr_espis;
+  c.nr_eppis = nr_eppis;
+  c.priority_bits = priority_bits;
+  c.mbis = mbis;
+  c.no1n = no1n;
+  c.rss = rss;
+  c.gicd_base = gicd_base;
+  c.gicr_base = gicr_base;
+  c.gicd_iidr = gicd_iidr;
+  c.lpi_id_bits = lpi_id_bits;
+  c.direct_lpi = direct_lpi;
+  c.common_lpi_aff = common_lpi_aff;
+  c.max_host_memory = max_host_memory;
+  c.nr_its = unsigned(its.size());
+  for (size_t i = 0; i < its.size() && i < VGIC_MAX_ITS; ++i) {
+    vgic_its_config& ci = c.its[i];
+    ci.base = its[i].base;
+    ci.device_id_bits = its[i].device_id_bits;
+    ci.event_id_bits = its[i].event_id_bits;
+    ci.collection_id_bits = its[i].collection_id_bits;
+    ci.itt_entry_size = its[i].itt_entry_size;
+    ci.error_policy = its[i].stall_on_error ? VGIC_ITS_ERRORS_STALL : VGIC_ITS_ERRORS_SKIP;
+    ci.seis = its[i].seis;
+    ci.pta = its[i].pta;
+    ci.iidr = its[i].iidr;
+    ci.cache_entries = its[i].cache_entries;
+  }
+  return c;
 }
 
 std::unique_ptr<Gic> Gic::create(const Config& config, Status* error) {

@@ -1,7 +1,5 @@
 // Moving interrupts between the blocks: choosing each CPU's highest-priority pending interrupt,
 // acknowledge, priority drop, deactivation and SGI generation (IHI0069 4.1, 4.7, 4.8, 12.2).
-#include <mutex>
-
 #include "cpuif/icc_regs.hpp"
 #include "gic/gic_core.hpp"
 
@@ -16,22 +14,28 @@ Hppi GicCore::select_hppi_locked(CpuContext& c) {
   c.redist.for_each_candidate([&](uint32_t intid, const Irq& irq) {
     if (grp[size_t(irq.group())]) best.offer(irq.priority, intid, irq.group());
   });
+  auto offer = [&](uint64_t packed) {
+    if (packed && grp[size_t(candidate_group(packed))])
+      best.offer(candidate_priority(packed), candidate_intid(packed), candidate_group(packed));
+  };
+  offer(dist_.best_targeted(c.index));
+  // LPIs are always Group 1 (IHI0069 5.1) and are delivered only while EnableLPIs is set.
+  if (LpiTable* lpis = c.redist.lpis.get(); lpis && c.redist.enable_lpis && grp[1]) {
+    lpis->process();
+    uint8_t prio;
+    if (const uint32_t intid = lpis->best(prio)) best.offer(prio, intid, Group::g1);
+  }
   // 1-of-N SPIs are offered to every participating CPU (awake, group enabled at its interface);
-  // the first to acknowledge takes it (IHI0069 4.6.? ; see spec-deviations.md).
-  const bool awake = !c.redist.processor_sleep;
-  dist_.for_each_candidate([&](uint32_t intid, const Irq& irq) {
-    const Group g = irq.group();
-    if (!grp[size_t(g)]) return;
-    if (irq.irm ? (awake && c.icc.igrpen[size_t(g)]) : irq.target == c.index) best.offer(irq.priority, intid, g);
-  });
+  // the first to acknowledge takes it (IHI0069 5.1.? ; see spec-deviations.md).
+  if (!c.redist.processor_sleep) {
+    for (Group g : {Group::g0, Group::g1})
+      if (c.icc.igrpen[size_t(g)]) offer(dist_.best_1ofn(g));
+  }
   return best;
 }
 
 void GicCore::update_cpu_locked(CpuContext& c) {
-  {
-    std::lock_guard dl(dist_.lock());
-    c.icc.hppi = select_hppi_locked(c);
-  }
+  c.icc.hppi = select_hppi_locked(c);
   const int lines = c.icc.lines();
   c.lines.store(lines, std::memory_order_release);
   if (lines != c.notified_lines) {
@@ -49,12 +53,8 @@ void GicCore::set_irq_level(unsigned cpu, uint32_t intid, bool level) {
     });
     return;
   }
-  CpuSet kick_set;
-  {
-    std::lock_guard dl(dist_.lock());
-    if (Irq* irq = dist_.find(intid)) dist_.set_line(*irq, level, kick_set);
-  }
-  kick(kick_set);
+  DistTxn txn(*this);
+  if (Irq* irq = dist_.find(intid)) dist_.set_line(*irq, level);
 }
 
 uint32_t GicCore::highest_pending(CpuContext& c, Group g) {
@@ -67,54 +67,61 @@ uint32_t GicCore::highest_pending(CpuContext& c, Group g) {
 }
 
 uint32_t GicCore::acknowledge(CpuContext& c, Group g) {
-  CpuSet others;
-  uint32_t result = Intid::kSpurious;
-  {
-    std::lock_guard dl(dist_.lock());
+  // The published SPI state can be a moment old (another CPU may have just taken a 1-of-N SPI),
+  // so an SPI is re-checked under the Distributor lock before it is activated; if it is gone the
+  // selection runs again.
+  for (;;) {
     const Hppi h = select_hppi_locked(c);
     c.icc.hppi = h;
     // IHI0069 12.2.10/11: IAR<n> returns the HPPI only if it belongs to group n and may be
     // signalled; otherwise the spurious INTID 1023, and nothing changes.
-    if (h.valid() && h.group == g && c.icc.can_signal(h)) {
-      Irq* irq = Intid{h.intid}.is_private() ? c.redist.find(h.intid) : dist_.find(h.intid);
-      irq->activate();
-      if (Intid{h.intid}.is_shared()) {
-        // The pending state is gone for every CPU it was offered to (1-of-N), not just this one.
-        dist_.changed(*irq, others);
-      }
-      c.icc.activate_priority(h);
-      result = h.intid;
+    if (!h.valid() || h.group != g || !c.icc.can_signal(h)) {
+      log_.count_spurious_ack();
+      return Intid::kSpurious;
     }
+    const Intid id{h.intid};
+    if (id.is_lpi()) {
+      c.redist.lpis->acknowledge(h.intid);  // LPIs have no active state
+    } else if (id.is_private()) {
+      c.redist.find(h.intid)->activate();
+    } else {
+      DistTxn txn(*this);
+      Irq* irq = dist_.find(h.intid);
+      const bool still_ours = irq->candidate() && irq->priority == h.priority && irq->group() == h.group &&
+                              (irq->irm || irq->target == c.index);
+      if (!still_ours) continue;  // the transaction publishes the fresh state; select again
+      irq->activate();
+      dist_.changed(*irq);
+    }
+    c.icc.activate_priority(h);
+    return h.intid;
   }
-  if (result == Intid::kSpurious) log_.count_spurious_ack();
-  // This CPU is updated by with_cpu() on release; others may need to drop the SPI.
-  for (unsigned i = 0; i < nr_cpus(); ++i)
-    if (i != c.index && others.contains(i)) kick(i);
-  return result;
 }
 
-void GicCore::deactivate(CpuContext& c, uint32_t intid, int group_check, CpuSet& kick_set) {
+void GicCore::deactivate(CpuContext& c, uint32_t intid, int group_check) {
   const Intid id{intid};
-  Irq* irq = nullptr;
-  std::unique_lock<std::mutex> dl;
+  auto finish = [&](Irq* irq) -> bool {
+    if (!irq) return false;  // special INTIDs, LPIs (no active state), unimplemented: nothing to do
+    if (group_check >= 0 && int(irq->group()) != group_check) {
+      // IHI0069 12.2.9: EOIR<n> for an interrupt of the other group is UNPREDICTABLE; vgic ignores it.
+      log_.guest_error("eoi-wrong-group", "icc", c.index, intid, 0, "EOI of an interrupt of the other group ignored");
+      return false;
+    }
+    if (!irq->active) {
+      log_.guest_error("deactivate-inactive", "icc", c.index, intid, 0,
+                       "deactivation of an interrupt that is not active ignored");
+      return false;
+    }
+    irq->active = false;
+    return true;
+  };
   if (id.is_private()) {
-    irq = c.redist.find(intid);
+    finish(c.redist.find(intid));
   } else if (id.is_shared()) {
-    dl = std::unique_lock(dist_.lock());
-    irq = dist_.find(intid);
+    DistTxn txn(*this);
+    Irq* irq = dist_.find(intid);
+    if (finish(irq)) dist_.changed(*irq);
   }
-  if (!irq) return;  // special INTIDs, LPIs (no active state) and unimplemented ones: nothing to do
-  if (group_check >= 0 && int(irq->group()) != group_check) {
-    // IHI0069 12.2.9: EOIR<n> for an interrupt of the other group is UNPREDICTABLE; vgic ignores it.
-    log_.guest_error("eoi-wrong-group", "icc", c.index, intid, 0, "EOI of an interrupt of the other group ignored");
-    return;
-  }
-  if (!irq->active) {
-    log_.guest_error("deactivate-inactive", "icc", c.index, intid, 0, "deactivation of an interrupt that is not active ignored");
-    return;
-  }
-  irq->active = false;
-  if (id.is_shared()) dist_.changed(*irq, kick_set);
 }
 
 void GicCore::end_of_interrupt(CpuContext& c, Group g, uint32_t intid) {
@@ -125,10 +132,7 @@ void GicCore::end_of_interrupt(CpuContext& c, Group g, uint32_t intid) {
     return;
   }
   if (c.icc.eoimode) return;  // EOImode 1: priority drop only; ICC_DIR deactivates
-  CpuSet kick_set;
-  deactivate(c, intid, int(g), kick_set);
-  for (unsigned i = 0; i < nr_cpus(); ++i)
-    if (i != c.index && kick_set.contains(i)) kick(i);
+  deactivate(c, intid, int(g));
 }
 
 void GicCore::deactivate_by_dir(CpuContext& c, uint32_t intid) {
@@ -138,10 +142,7 @@ void GicCore::deactivate_by_dir(CpuContext& c, uint32_t intid) {
     return;
   }
   if (Intid{intid}.is_special()) return;
-  CpuSet kick_set;
-  deactivate(c, intid, -1, kick_set);
-  for (unsigned i = 0; i < nr_cpus(); ++i)
-    if (i != c.index && kick_set.contains(i)) kick(i);
+  deactivate(c, intid, -1);
 }
 
 void GicCore::generate_sgi(unsigned from, uint64_t v, uint32_t enc) {

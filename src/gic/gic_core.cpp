@@ -12,9 +12,18 @@ std::vector<uint64_t> mpidrs_of(const Config& cfg) {
 }
 }  // namespace
 
-GicCore::GicCore(const Config& cfg) : cfg_(cfg), topo_(mpidrs_of(cfg)), dist_(cfg_, topo_) {
+GicCore::GicCore(const Config& cfg)
+    : cfg_(cfg), topo_(mpidrs_of(cfg)), budget_(cfg.max_host_memory), dist_(cfg_, topo_) {
   cpus_.reserve(cfg.nr_cpus);
-  for (unsigned i = 0; i < cfg.nr_cpus; ++i) cpus_.push_back(std::make_unique<CpuContext>(cfg_, i));
+  for (unsigned i = 0; i < cfg.nr_cpus; ++i) cpus_.push_back(std::make_unique<CpuContext>(cfg_, i, budget_));
+}
+
+DistTxn::DistTxn(GicCore& g) : g_(g), lock_(g.dist().lock()) {}
+
+DistTxn::~DistTxn() {
+  g_.dist().publish(kick);
+  lock_.unlock();
+  g_.kick(kick);
 }
 
 void GicCore::kick(unsigned cpu) {
@@ -28,4 +37,8 @@ void GicCore::kick(const CpuSet& set) {
     if (set.contains(i)) kick(i);
 }
 
+}  // namespace gicv3
+
+namespace gicv3 {
+void GicCore::invalidate_its_translations() {}
 }  // namespace gicv3

@@ -6,8 +6,10 @@
 //  - CpuContext::lock (a CpuLock) owns that CPU's Redistributor and CpuInterface state.
 //  - Distributor::lock() owns every SPI.
 //  - Order: a CPU lock may be held while taking the Distributor lock, never the reverse, and no
-//    thread holds two CPU locks. Code holding the Distributor lock collects the CPUs it affected in
-//    a CpuSet and calls kick() after releasing it.
+//    thread holds two CPU locks. Changes to SPIs go through a DistTxn, which publishes the
+//    Distributor's per-CPU best SPIs and kicks the affected CPUs after releasing the lock.
+//  - Updating a CPU's outputs (update_cpu_locked) takes no other lock: it reads the published
+//    Distributor state, so an MSI injector that ends up running it never blocks.
 //  - kick() uses CpuLock::request_update(): it never waits for a vCPU that is inside its CPU
 //    interface; the holder recomputes that CPU's outputs before it unlocks.
 //  - Output lines are published in an atomic (lock-free vgic_cpu_lines) and the line notifier is
@@ -17,6 +19,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <vector>
 
@@ -32,13 +35,31 @@
 namespace gicv3 {
 
 struct CpuContext {
-  CpuContext(const Config& cfg, unsigned cpu) : index(cpu), redist(cfg, cpu), icc(cfg) {}
+  CpuContext(const Config& cfg, unsigned cpu, HostBudget& budget) : index(cpu), redist(cfg, cpu, budget), icc(cfg) {}
   const unsigned index;
   CpuLock lock;
   Redistributor redist;
   CpuInterface icc;
   std::atomic<int> lines{0};
   int notified_lines = 0;  // under lock
+};
+
+class GicCore;
+
+// A Distributor transaction: holds the Distributor lock; on exit publishes the Distributor's
+// derived per-CPU state, releases the lock, then kicks the affected CPUs. Every change to SPI
+// state goes through one, so no path can forget to publish or to kick.
+class DistTxn {
+ public:
+  explicit DistTxn(GicCore& g);
+  ~DistTxn();
+  DistTxn(const DistTxn&) = delete;
+  DistTxn& operator=(const DistTxn&) = delete;
+  CpuSet kick;  // CPUs to kick in addition to those publish() finds
+
+ private:
+  GicCore& g_;
+  std::unique_lock<std::mutex> lock_;
 };
 
 // Result of a system-register access from the guest's point of view.
@@ -52,6 +73,7 @@ class GicCore {
   const Topology& topology() const { return topo_; }
   TraceLog& log() { return log_; }
   GuestMemory& memory() { return mem_; }
+  HostBudget& budget() { return budget_; }
   Distributor& dist() { return dist_; }
   unsigned nr_cpus() const { return unsigned(cpus_.size()); }
   CpuContext& cpu(unsigned i) { return *cpus_[i]; }
@@ -87,6 +109,20 @@ class GicCore {
     return f();
   }
 
+  // --- LPIs (gic/lpi_delivery.cpp). Lock-free unless stated.
+  // Makes an LPI pending on cpu's redistributor (ITS INT/MSI slow path, GICR_SETLPIR). False if
+  // LPIs are disabled there, the INTID is out of the programmed range, or the host budget is out.
+  bool make_lpi_pending(unsigned cpu, uint32_t intid);
+  bool clear_lpi_pending(unsigned cpu, uint32_t intid);
+  // Re-reads one LPI's configuration byte (ITS INV, GICR_INVLPIR) or all (INVALL, GICR_INVALLR).
+  void reload_lpi_config(unsigned cpu, uint32_t intid);
+  void reload_all_lpi_config(unsigned cpu);
+  // GICR_CTLR.EnableLPIs transitions; CPU lock held.
+  void enable_lpis_locked(CpuContext& c);
+  void disable_lpis_locked(CpuContext& c);
+  // Drops every ITS's cached translations and waits until no MSI that used one is in flight.
+  void invalidate_its_translations();
+
   // CPU-interface operations, CPU lock held (called from the ICC register handlers).
   uint32_t acknowledge(CpuContext& c, Group g);          // ICC_IAR0/1
   void end_of_interrupt(CpuContext& c, Group g, uint32_t intid);  // ICC_EOIR0/1
@@ -99,13 +135,14 @@ class GicCore {
   void set_line_notifier(LineNotifier fn) { notifier_.store(std::make_shared<const LineNotifier>(std::move(fn))); }
 
  private:
-  Hppi select_hppi_locked(CpuContext& c);  // Distributor lock held too
-  void deactivate(CpuContext& c, uint32_t intid, int group_check, CpuSet& kick);
+  Hppi select_hppi_locked(CpuContext& c);  // CPU lock only: reads the Distributor's published state
+  void deactivate(CpuContext& c, uint32_t intid, int group_check);
 
   const Config cfg_;
   const Topology topo_;
   TraceLog log_;
   GuestMemory mem_;
+  HostBudget budget_;
   Distributor dist_;
   std::vector<std::unique_ptr<CpuContext>> cpus_;
   std::atomic<std::shared_ptr<const LineNotifier>> notifier_;

@@ -12,13 +12,12 @@ Distributor::Distributor(const Config& cfg, const Topology& topo)
       mbis_(cfg.mbis),
       no1n_(cfg.no1n),
       irqs_(cfg.nr_spis + cfg.nr_espis),
-      candidates_((irqs_.size() + 63) / 64) {
+      candidates_((irqs_.size() + 63) / 64),
+      best_(new std::atomic<uint64_t>[topo.nr_cpus()]) {
+  for (unsigned i = 0; i < topo.nr_cpus(); ++i) best_[i].store(0, std::memory_order_relaxed);
   // Reset: every SPI level-sensitive, group 0, priority 0, routed to Aff 0.0.0.0 (IHI0069 12.9:
   // GICD_ICFGR and GICD_IROUTER reset to UNKNOWN/0; vgic chooses 0, see spec-deviations.md).
-  for (Irq& irq : irqs_) {
-    CpuSet ignored;
-    set_route(irq, 0, ignored);
-  }
+  for (Irq& irq : irqs_) set_route(irq, 0);
 }
 
 bool Distributor::group_enabled(Group g) const {
@@ -35,25 +34,55 @@ void Distributor::write_ctlr(uint32_t value, CpuSet& kick) {
   if (now != old) kick.add_all();
 }
 
-void Distributor::add_targets(const Irq& irq, CpuSet& kick) const {
+void Distributor::mark_stale(const Irq& irq) {
   if (irq.irm)
-    kick.add_all();
+    stale_1ofn_ = true;
   else if (irq.target != Irq::kNoTarget)
-    kick.add(irq.target);
+    stale_.add(irq.target);
 }
 
-void Distributor::changed(const Irq& irq, CpuSet& kick) {
+void Distributor::changed(const Irq& irq) {
   const size_t i = size_t(&irq - irqs_.data());
   const uint64_t bit = 1ull << (i % 64);
   if (irq.candidate())
     candidates_[i / 64] |= bit;
   else
     candidates_[i / 64] &= ~bit;
-  add_targets(irq, kick);
+  mark_stale(irq);
 }
 
-void Distributor::set_route(Irq& irq, uint64_t route, CpuSet& kick) {
-  add_targets(irq, kick);  // the old target must drop it
+void Distributor::publish(CpuSet& kick) {
+  if (stale_1ofn_) {
+    uint64_t best[2] = {0, 0};
+    for_each_candidate([&](uint32_t intid, const Irq& irq) {
+      if (!irq.irm) return;
+      const uint64_t c = pack_candidate(irq.priority, intid, irq.group());
+      uint64_t& b = best[size_t(irq.group())];
+      if (!b || c < b) b = c;
+    });
+    for (unsigned g = 0; g < 2; ++g)
+      if (best_1ofn_[g].exchange(best[g], std::memory_order_acq_rel) != best[g]) kick.add_all();
+    stale_1ofn_ = false;
+  }
+  if (stale_.empty()) return;
+  const unsigned n = topo_.nr_cpus();
+  // One pass over the candidates serves every stale CPU.
+  std::vector<uint64_t> best(n, 0);
+  for_each_candidate([&](uint32_t intid, const Irq& irq) {
+    if (irq.irm || irq.target == Irq::kNoTarget || !stale_.contains(irq.target)) return;
+    const uint64_t c = pack_candidate(irq.priority, intid, irq.group());
+    uint64_t& b = best[irq.target];
+    if (!b || c < b) b = c;
+  });
+  for (unsigned cpu = 0; cpu < n; ++cpu) {
+    if (!stale_.contains(cpu)) continue;
+    if (best_[cpu].exchange(best[cpu], std::memory_order_acq_rel) != best[cpu]) kick.add(cpu);
+  }
+  stale_ = CpuSet{};
+}
+
+void Distributor::set_route(Irq& irq, uint64_t route) {
+  mark_stale(irq);  // the old target must drop it
   uint64_t writable = mask_of<GICD_IROUTER::Aff0, GICD_IROUTER::Aff1, GICD_IROUTER::Aff2, GICD_IROUTER::Aff3>();
   // With GICD_TYPER.No1N == 1, IRM is RES0 (IHI0069 12.9.22).
   if (!no1n_) writable |= GICD_IROUTER::IRM::mask;
@@ -63,16 +92,16 @@ void Distributor::set_route(Irq& irq, uint64_t route, CpuSet& kick) {
                                 GICD_IROUTER::Aff2::get(irq.route) << 16 | GICD_IROUTER::Aff3::get(irq.route) << 24);
   const auto cpu = topo_.cpu_for_affinity(aff);
   irq.target = cpu ? *cpu : Irq::kNoTarget;
-  add_targets(irq, kick);
+  mark_stale(irq);
 }
 
-void Distributor::set_line(Irq& irq, bool level, CpuSet& kick) {
+void Distributor::set_line(Irq& irq, bool level) {
   if (irq.edge && level && !irq.line) irq.latch = true;  // rising edge (IHI0069 4.1.1)
   irq.line = level;
-  changed(irq, kick);
+  changed(irq);
 }
 
-void Distributor::set_spi_message(uint32_t intid, bool set, CpuSet& kick, bool& valid) {
+void Distributor::set_spi_message(uint32_t intid, bool set, bool& valid) {
   Irq* irq = find(intid);
   valid = irq != nullptr;
   if (!irq) return;
@@ -84,7 +113,7 @@ void Distributor::set_spi_message(uint32_t intid, bool set, CpuSet& kick, bool& 
     irq->msg_level = set;
     if (!set) irq->latch = false;
   }
-  changed(*irq, kick);
+  changed(*irq);
 }
 
 }  // namespace gicv3

@@ -1,14 +1,17 @@
 // The Distributor (IHI0069 3.1, 12.9): shared interrupts (SPIs and GICv3.1 extended SPIs), their
 // configuration and state, GICD_CTLR, and message-based SPIs.
 //
-// Locking: lock() protects every Irq here and the candidate bitmap. ctlr_ is atomic so that CPU
-// interfaces read the group enables without the lock. The Distributor never takes a CPU lock: a
-// change that may affect a CPU's outputs adds that CPU to a CpuSet, and the caller asks those CPUs
-// to update after releasing lock() (see GicCore::kick()).
+// Locking: lock() protects every Irq here and the candidate bitmap. The Distributor never takes a
+// CPU lock. Each change marks the CPUs it may affect as stale; publish() (called by DistTxn before
+// the lock is released) recomputes, for each stale CPU, the best SPI targeted at it, and the best
+// 1-of-N SPI of each group, and stores them in atomics. CPU interfaces read those atomics (and
+// ctlr_) without the Distributor lock, so that a CPU update never waits for it; this is what lets
+// an MSI injector run a CPU update without blocking (gic/delivery.cpp).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -40,15 +43,24 @@ class Distributor {
   void write_ctlr(uint32_t value, CpuSet& kick);
 
   // After any change to irq's state or configuration (lock held): refreshes the derived candidate
-  // bitmap and adds the CPUs that may see the change to kick.
-  void changed(const Irq& irq, CpuSet& kick);
+  // bitmap and marks the CPUs that may see the change as stale.
+  void changed(const Irq& irq);
 
   // Recomputes route -> target after GICD_IROUTER changed.
-  void set_route(Irq& irq, uint64_t route, CpuSet& kick);
+  void set_route(Irq& irq, uint64_t route);
 
   // Input lines and message-based SPIs.
-  void set_line(Irq& irq, bool level, CpuSet& kick);
-  void set_spi_message(uint32_t intid, bool set, CpuSet& kick, bool& valid);
+  void set_line(Irq& irq, bool level);
+  void set_spi_message(uint32_t intid, bool set, bool& valid);
+
+  // Recomputes the published best SPIs of stale CPUs (lock held) and adds the CPUs whose outputs
+  // may have changed to kick.
+  void publish(CpuSet& kick);
+
+  // Published, lock-free: the best candidate SPI targeted at cpu (IRM == 0), and the best 1-of-N
+  // candidate SPI of group g. 0 when none; else see pack_candidate().
+  uint64_t best_targeted(unsigned cpu) const { return best_[cpu].load(std::memory_order_acquire); }
+  uint64_t best_1ofn(Group g) const { return best_1ofn_[size_t(g)].load(std::memory_order_acquire); }
 
   // Calls f(intid, Irq&) for every candidate SPI (enabled, pending, not active). Lock held.
   template <class F>
@@ -71,7 +83,7 @@ class Distributor {
   uint32_t intid_of(unsigned i) const {
     return i < nr_spis_ ? Intid::kPpiEnd + i : Intid::kEspiBase + (i - nr_spis_);
   }
-  void add_targets(const Irq& irq, CpuSet& kick) const;
+  void mark_stale(const Irq& irq);
 
   const Topology& topo_;
   const unsigned nr_spis_, nr_espis_;
@@ -82,6 +94,20 @@ class Distributor {
   std::atomic<uint32_t> ctlr_{0};
   std::vector<Irq> irqs_;
   std::vector<uint64_t> candidates_;  // derived: bit i set iff irqs_[i].candidate()
+  // Derived, published state (see the class comment). Never saved.
+  std::unique_ptr<std::atomic<uint64_t>[]> best_;
+  std::atomic<uint64_t> best_1ofn_[2] = {0, 0};
+  CpuSet stale_;
+  bool stale_1ofn_ = false;
 };
+
+// A candidate packed for lock-free publication: ordering by value is priority order
+// (lower priority value first, then lower INTID), with 0 meaning "none".
+inline uint64_t pack_candidate(uint8_t prio, uint32_t intid, Group g) {
+  return uint64_t(prio) << 40 | uint64_t(intid) << 8 | uint64_t(g) << 1 | 1;
+}
+inline uint8_t candidate_priority(uint64_t c) { return uint8_t(c >> 40); }
+inline uint32_t candidate_intid(uint64_t c) { return uint32_t(c >> 8); }
+inline Group candidate_group(uint64_t c) { return Group((c >> 1) & 1); }
 
 }  // namespace gicv3

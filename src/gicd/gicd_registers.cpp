@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <mutex>
 
 #include "gic/gic_core.hpp"
 #include "gicd/gicd_regs.hpp"
@@ -14,7 +13,7 @@
 namespace gicv3 {
 
 Irq* GicdCtx::find(uint32_t intid) { return d.find(intid); }
-void GicdCtx::changed(Irq& irq) { d.changed(irq, kick); }
+void GicdCtx::changed(Irq& irq) { d.changed(irq); }
 uint8_t GicdCtx::priority_mask() const { return d.priority_mask(); }
 
 namespace {
@@ -49,7 +48,7 @@ void write_setspi(Ctx& c, const Access&, uint64_t v) {
     return;
   }
   bool valid;
-  c.d.set_spi_message(uint32_t(SPI_INTID::get(v)), true, c.kick, valid);
+  c.d.set_spi_message(uint32_t(SPI_INTID::get(v)), true, valid);
   if (!valid)
     c.gic.log().guest_error("setspi-invalid", "gicd", TraceLog::kNoCpu, gicd_off::SETSPI_NSR, v,
                             "GICD_SETSPI_NSR names an unimplemented SPI; ignored");
@@ -61,7 +60,7 @@ void write_clrspi(Ctx& c, const Access&, uint64_t v) {
     return;
   }
   bool valid;
-  c.d.set_spi_message(uint32_t(SPI_INTID::get(v)), false, c.kick, valid);
+  c.d.set_spi_message(uint32_t(SPI_INTID::get(v)), false, valid);
   if (!valid)
     c.gic.log().guest_error("setspi-invalid", "gicd", TraceLog::kNoCpu, gicd_off::CLRSPI_NSR, v,
                             "GICD_CLRSPI_NSR names an unimplemented SPI; ignored");
@@ -72,7 +71,7 @@ uint64_t read_irouter(Ctx& c, const Access& a) {
   return irq ? irq->route : 0;
 }
 void write_irouter(Ctx& c, const Access& a, uint64_t v) {
-  if (Irq* irq = c.d.find(a.intid)) c.d.set_route(*irq, v, c.kick);
+  if (Irq* irq = c.d.find(a.intid)) c.d.set_route(*irq, v);
 }
 
 uint64_t read_id(Ctx&, const Access& a) { return kGicIdRegs[a.index]; }
@@ -150,23 +149,15 @@ static_assert(sorted_and_disjoint(), "GICD table must be sorted by offset and it
 std::span<const RegisterDesc<GicdCtx>> gicd_register_table() { return kTable; }
 
 uint64_t gicd_read(GicCore& gic, uint32_t offset, unsigned size) {
-  GicdCtx ctx{gic, gic.dist(), {}};
-  uint64_t v;
-  {
-    std::lock_guard l(gic.dist().lock());
-    v = dispatch_read<GicdCtx>(kTable, ctx, offset, size, ErrorContext{gic.log(), "gicd", TraceLog::kNoCpu});
-  }
-  gic.kick(ctx.kick);
-  return v;
+  DistTxn txn(gic);
+  GicdCtx ctx{gic, gic.dist(), txn.kick};
+  return dispatch_read<GicdCtx>(kTable, ctx, offset, size, ErrorContext{gic.log(), "gicd", TraceLog::kNoCpu});
 }
 
 void gicd_write(GicCore& gic, uint32_t offset, unsigned size, uint64_t value) {
-  GicdCtx ctx{gic, gic.dist(), {}};
-  {
-    std::lock_guard l(gic.dist().lock());
-    dispatch_write<GicdCtx>(kTable, ctx, offset, size, value, ErrorContext{gic.log(), "gicd", TraceLog::kNoCpu});
-  }
-  gic.kick(ctx.kick);
+  DistTxn txn(gic);
+  GicdCtx ctx{gic, gic.dist(), txn.kick};
+  dispatch_write<GicdCtx>(kTable, ctx, offset, size, value, ErrorContext{gic.log(), "gicd", TraceLog::kNoCpu});
 }
 
 }  // namespace gicv3

@@ -17,7 +17,7 @@ struct Irq;
 struct GicdCtx {
   GicCore& gic;
   Distributor& d;
-  CpuSet kick;
+  CpuSet& kick;
 
   Irq* find(uint32_t intid);
   void changed(Irq& irq);

@@ -16,18 +16,100 @@ uint8_t GicrCtx::priority_mask() const { return c.icc.priority_mask(); }
 namespace {
 
 using namespace mmio;
+using namespace gicr_off;
 using Ctx = GicrCtx;
 using Desc = RegisterDesc<Ctx>;
 
-// GICR_CTLR: no LPI support yet, so EnableLPIs and the other controls are RES0 (RAZ/WI).
-uint64_t read_ctlr(Ctx&, const Access&) { return 0; }
+bool has_lpis(Ctx& c) { return c.c.redist.lpis != nullptr; }
+
+// GICR_CTLR (IHI0069 12.11.2): EnableLPIs; CES = 1 (clearing EnableLPIs is supported, as in a
+// GICv3.3 Redistributor); IR = 1 when the LPI invalidate registers exist (DirectLPI); RWP = 0
+// because every write completes before it returns.
+uint64_t read_ctlr(Ctx& c, const Access&) {
+  if (!has_lpis(c)) return 0;
+  return GICR_CTLR::EnableLPIs::make(c.c.redist.enable_lpis) | GICR_CTLR::CES::make(1) |
+         GICR_CTLR::IR::make(c.gic.config().direct_lpi);
+}
+void write_ctlr(Ctx& c, const Access&, uint64_t v) {
+  if (!has_lpis(c)) return;
+  const bool want = GICR_CTLR::EnableLPIs::get(v);
+  if (want == c.c.redist.enable_lpis) return;
+  if (want)
+    c.gic.enable_lpis_locked(c.c);
+  else
+    c.gic.disable_lpis_locked(c.c);
+}
+
+uint64_t read_propbaser(Ctx& c, const Access&) { return c.c.redist.propbaser; }
+uint64_t read_pendbaser(Ctx& c, const Access&) { return c.c.redist.pendbaser; }  // PTZ reads 0
+
+bool lpi_tables_writable(Ctx& c, uint32_t off, uint64_t v) {
+  if (!has_lpis(c)) return false;
+  if (c.c.redist.enable_lpis) {
+    // IHI0069 12.11.29/30: writing PROPBASER/PENDBASER while EnableLPIs == 1 is UNPREDICTABLE;
+    // vgic ignores the write.
+    c.gic.log().guest_error("lpi-base-locked", "gicr", c.c.index, off, v,
+                            "GICR_PROPBASER/PENDBASER written while EnableLPIs == 1; ignored");
+    return false;
+  }
+  return true;
+}
+void write_propbaser(Ctx& c, const Access&, uint64_t v) {
+  if (lpi_tables_writable(c, PROPBASER, v)) c.c.redist.propbaser = v;
+}
+void write_pendbaser(Ctx& c, const Access&, uint64_t v) {
+  if (!lpi_tables_writable(c, PENDBASER, v)) return;
+  c.c.redist.ptz = GICR_PENDBASER::PTZ::get(v);
+  c.c.redist.pendbaser = GICR_PENDBASER::PTZ::set(v, 0);
+}
+
+// DirectLPI registers (IHI0069 12.11: GICR_SETLPIR, CLRLPIR, INVLPIR, INVALLR, SYNCR). They exist
+// only when GICR_TYPER.DirectLPI is configured; otherwise the offsets are reserved.
+bool direct_lpi(Ctx& c, uint32_t off, uint64_t v) {
+  if (has_lpis(c) && c.gic.config().direct_lpi) return true;
+  c.gic.log().guest_error("mmio-reserved", "gicr", c.c.index, off, v, "DirectLPI register used but DirectLPI is not implemented");
+  return false;
+}
+// INTIDs below 8192 name no LPI: such writes are ignored (a KVM bug once accepted them).
+uint32_t lpi_operand(Ctx& c, uint32_t off, uint64_t v) {
+  const uint32_t intid = uint32_t(GICR_LPIR::pINTID::get(v));
+  if (intid >= Intid::kLpiBase) return intid;
+  c.gic.log().guest_error("lpi-intid", "gicr", c.c.index, off, v, "INTID below 8192 written to a DirectLPI register; ignored");
+  return 0;
+}
+void write_setlpir(Ctx& c, const Access&, uint64_t v) {
+  if (!direct_lpi(c, SETLPIR, v)) return;
+  if (const uint32_t intid = lpi_operand(c, SETLPIR, v)) c.gic.make_lpi_pending(c.c.index, intid);
+}
+void write_clrlpir(Ctx& c, const Access&, uint64_t v) {
+  if (!direct_lpi(c, CLRLPIR, v)) return;
+  if (const uint32_t intid = lpi_operand(c, CLRLPIR, v)) c.gic.clear_lpi_pending(c.c.index, intid);
+}
+void write_invlpir(Ctx& c, const Access&, uint64_t v) {
+  if (!direct_lpi(c, INVLPIR, v)) return;
+  if (GICR_LPIR::V::get(v)) {
+    c.gic.log().guest_error("lpi-virtual", "gicr", c.c.index, INVLPIR, v, "GICR_INVLPIR.V = 1 (virtual LPIs) not supported; ignored");
+    return;
+  }
+  if (const uint32_t intid = lpi_operand(c, INVLPIR, v)) c.gic.reload_lpi_config(c.c.index, intid);
+}
+void write_invallr(Ctx& c, const Access&, uint64_t v) {
+  if (!direct_lpi(c, INVALLR, v)) return;
+  c.gic.reload_all_lpi_config(c.c.index);
+}
+uint64_t read_syncr(Ctx& c, const Access&) {
+  (void)direct_lpi(c, SYNCR, 0);
+  return 0;  // Busy = 0: every DirectLPI operation completed before its write returned
+}
 
 uint64_t read_iidr(Ctx& c, const Access&) { return c.gic.config().gicd_iidr; }
 
 uint64_t read_typer(Ctx& c, const Access&) {
   const unsigned cpu = c.c.index;
   const unsigned eppis = c.c.redist.nr_eppis();
-  return GICR_TYPER::Processor_Number::make(cpu) |
+  const Config& cfg = c.gic.config();
+  return GICR_TYPER::PLPIS::make(cfg.lpi_id_bits != 0) | GICR_TYPER::DirectLPI::make(cfg.direct_lpi) |
+         GICR_TYPER::CommonLPIAff::make(cfg.common_lpi_aff) | GICR_TYPER::Processor_Number::make(cpu) |
          GICR_TYPER::Last::make(cpu + 1 == c.gic.nr_cpus()) |  // one contiguous region
          GICR_TYPER::PPInum::make(eppis == 0 ? 0 : eppis <= 32 ? 1 : 2) |
          GICR_TYPER::Affinity::make(c.gic.topology().affinity(cpu));
@@ -43,15 +125,28 @@ void write_waker(Ctx& c, const Access&, uint64_t v) { c.c.redist.processor_sleep
 uint64_t read_id(Ctx&, const Access& a) { return kGicIdRegs[a.index]; }
 
 constexpr uint8_t W32 = Width::W32, W8_32 = Width::W8 | Width::W32, W32_64 = Width::W32 | Width::W64;
-using namespace gicr_off;
+
+constexpr uint64_t kPropWritable =
+    mask_of<GICR_PROPBASER::IDbits, GICR_PROPBASER::InnerCache, GICR_PROPBASER::Shareability,
+            GICR_PROPBASER::Physical_Address, GICR_PROPBASER::OuterCache>();
+constexpr uint64_t kPendWritable =
+    mask_of<GICR_PENDBASER::InnerCache, GICR_PENDBASER::Shareability, GICR_PENDBASER::Physical_Address,
+            GICR_PENDBASER::OuterCache, GICR_PENDBASER::PTZ>();
 
 constexpr auto kRdTable = std::to_array<Desc>({
-    reg<Ctx>("GICR_CTLR", CTLR, 4, W32, 0, 0, read_ctlr, write_ignore<Ctx>),
+    reg<Ctx>("GICR_CTLR", CTLR, 4, W32, 0, GICR_CTLR::EnableLPIs::mask, read_ctlr, write_ctlr),
     reg<Ctx>("GICR_IIDR", IIDR, 4, W32, 0, 0, read_iidr, nullptr),
     reg<Ctx>("GICR_TYPER", TYPER, 8, W32_64, 0, 0, read_typer, nullptr),
     raz_wi<Ctx>("GICR_STATUSR", STATUSR, 4, W32),  // optional register, not implemented (RAZ/WI)
     reg<Ctx>("GICR_WAKER", WAKER, 4, W32, GICR_WAKER::ProcessorSleep::mask | GICR_WAKER::ChildrenAsleep::mask,
              GICR_WAKER::ProcessorSleep::mask, read_waker, write_waker),
+    reg<Ctx>("GICR_SETLPIR", SETLPIR, 8, W32_64, 0, ~0ull, nullptr, write_setlpir),
+    reg<Ctx>("GICR_CLRLPIR", CLRLPIR, 8, W32_64, 0, ~0ull, nullptr, write_clrlpir),
+    reg<Ctx>("GICR_PROPBASER", PROPBASER, 8, W32_64, 0, kPropWritable, read_propbaser, write_propbaser),
+    reg<Ctx>("GICR_PENDBASER", PENDBASER, 8, W32_64, 0, kPendWritable, read_pendbaser, write_pendbaser),
+    reg<Ctx>("GICR_INVLPIR", INVLPIR, 8, W32_64, 0, ~0ull, nullptr, write_invlpir),
+    reg<Ctx>("GICR_INVALLR", INVALLR, 8, W32_64, 0, ~0ull, nullptr, write_invallr),
+    reg<Ctx>("GICR_SYNCR", SYNCR, 4, W32, 0, 0, read_syncr, nullptr),
     reg<Ctx>("GICR_PIDR4..CIDR3", ID_REGS, 4, W32, 0, 0, read_id, nullptr, 12),
 });
 

@@ -37,6 +37,28 @@ using ProcessorSleep = Bit<1>;
 using ChildrenAsleep = Bit<2>;
 }  // namespace GICR_WAKER
 
+namespace GICR_PROPBASER {
+using IDbits = Field<0, 5>;
+using InnerCache = Field<7, 3>;
+using Shareability = Field<10, 2>;
+using Physical_Address = Field<12, 40>;  // PA[51:12]
+using OuterCache = Field<56, 3>;
+}  // namespace GICR_PROPBASER
+
+namespace GICR_PENDBASER {
+using InnerCache = Field<7, 3>;
+using Shareability = Field<10, 2>;
+using Physical_Address = Field<16, 36>;  // PA[51:16]
+using OuterCache = Field<56, 3>;
+using PTZ = Bit<62>;
+}  // namespace GICR_PENDBASER
+
+// GICR_SETLPIR / CLRLPIR / INVLPIR (IHI0069 12.11: DirectLPI registers)
+namespace GICR_LPIR {
+using pINTID = Field<0, 32>;
+using V = Bit<63>;  // INVLPIR: virtual LPI (GICv4.1); not supported here
+}  // namespace GICR_LPIR
+
 namespace gicr_off {
 // RD_base frame
 constexpr uint32_t CTLR = 0x0000, IIDR = 0x0004, TYPER = 0x0008, STATUSR = 0x0010, WAKER = 0x0014;

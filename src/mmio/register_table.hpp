@@ -81,7 +81,8 @@ bool check_access(const RegisterDesc<Ctx>* d, uint32_t off, unsigned size, uint6
                        is_write ? "write to a reserved offset ignored" : "read of a reserved offset returns 0");
     return false;
   }
-  if (size > 8 || !(d->widths & size) || (off & (size - 1)) != 0) {
+  // size must be one of 1, 2, 4, 8 before it is tested against the widths bit set (3 & W8 != 0).
+  if (size > 8 || (size & (size - 1)) != 0 || !(d->widths & size) || (off & (size - 1)) != 0) {
     ec.log.guest_error("mmio-width", ec.frame, ec.cpu, off, value,
                        std::string(d->name) + ": access of " + std::to_string(size) +
                            " bytes not allowed or misaligned; RAZ/WI");

@@ -1,0 +1,75 @@
+// LPIs on the Redistributor side (IHI0069 5.1): making them pending, their configuration cache,
+// and GICR_CTLR.EnableLPIs transitions with the pending-table read and write-back.
+#include "gic/gic_core.hpp"
+#include "gicr/gicr_regs.hpp"
+
+namespace gicv3 {
+
+bool GicCore::make_lpi_pending(unsigned cpu, uint32_t intid) {
+  Redistributor& r = cpus_[cpu]->redist;
+  if (!r.lpis || !r.lpis_on.load(std::memory_order_acquire)) return false;
+  if (intid < Intid::kLpiBase || intid >= r.lpi_limit.load(std::memory_order_acquire)) return false;
+  if (!r.lpis->set_pending(intid)) {
+    // First use of this part of the LPI space on this redistributor: create its state.
+    if (!r.lpis->get_or_create(intid, mem_, r.prop_pa.load(std::memory_order_acquire))) {
+      log_.guest_error("lpi-budget", "gicr", cpu, intid, 0, "LPI state could not be allocated (host budget); LPI dropped");
+      return false;
+    }
+    r.lpis->set_pending(intid);
+  }
+  kick(cpu);
+  return true;
+}
+
+bool GicCore::clear_lpi_pending(unsigned cpu, uint32_t intid) {
+  Redistributor& r = cpus_[cpu]->redist;
+  if (!r.lpis || !r.lpis->take_pending(intid)) return false;
+  kick(cpu);
+  return true;
+}
+
+void GicCore::reload_lpi_config(unsigned cpu, uint32_t intid) {
+  Redistributor& r = cpus_[cpu]->redist;
+  if (!r.lpis || intid < Intid::kLpiBase) return;
+  const uint64_t pa = r.prop_pa.load(std::memory_order_acquire);
+  uint8_t cfg = 0;  // configuration memory that is not RAM reads as "disabled"
+  if (pa) (void)mem_.read(pa + (intid - Intid::kLpiBase), &cfg, 1);
+  r.lpis->set_config(intid, cfg);
+  kick(cpu);
+}
+
+void GicCore::reload_all_lpi_config(unsigned cpu) {
+  Redistributor& r = cpus_[cpu]->redist;
+  if (!r.lpis) return;
+  r.lpis->reload_all_config(mem_, r.prop_pa.load(std::memory_order_acquire));
+  kick(cpu);
+}
+
+void GicCore::enable_lpis_locked(CpuContext& c) {
+  Redistributor& r = c.redist;
+  // IHI0069 12.11 GICR_PROPBASER.IDbits: the LPI INTID space is limited by both this field and
+  // GICD_TYPER.IDbits; fewer than 14 bits means no LPI is in range.
+  const unsigned bits = std::min<unsigned>(unsigned(GICR_PROPBASER::IDbits::get(r.propbaser)) + 1, cfg_.lpi_id_bits);
+  const uint64_t prop = GICR_PROPBASER::Physical_Address::get(r.propbaser) << 12;
+  const uint64_t pend = GICR_PENDBASER::Physical_Address::get(r.pendbaser) << 16;
+  r.prop_pa.store(prop, std::memory_order_release);
+  r.lpi_limit.store(bits >= 14 ? uint32_t(1u << bits) : 0, std::memory_order_release);
+  if (!r.lpis->enable(mem_, prop, pend, r.ptz))
+    log_.guest_error("lpi-table", "gicr", c.index, pend, 0, "pending table not (entirely) in guest RAM; unread part treated as 0");
+  r.enable_lpis = true;
+  r.lpis_on.store(true, std::memory_order_release);
+}
+
+void GicCore::disable_lpis_locked(CpuContext& c) {
+  Redistributor& r = c.redist;
+  r.lpis_on.store(false, std::memory_order_release);
+  // No translation made before this point may land after it (IHI0069 5.1: after EnableLPIs is
+  // cleared and RWP reads 0, no LPI is pending in the Redistributor's caches).
+  invalidate_its_translations();
+  const uint64_t pend = GICR_PENDBASER::Physical_Address::get(r.pendbaser) << 16;
+  if (!r.lpis->write_back_and_clear(mem_, pend))
+    log_.guest_error("lpi-table", "gicr", c.index, pend, 0, "pending table not (entirely) in guest RAM; state lost");
+  r.enable_lpis = false;
+}
+
+}  // namespace gicv3

@@ -1,0 +1,283 @@
+#include "lpi/lpi_table.hpp"
+
+#include <cstring>
+#include <vector>
+
+#include "mem/guest_memory.hpp"
+
+namespace gicv3 {
+
+LpiTable::LpiTable(unsigned id_bits, uint8_t priority_mask, HostBudget& budget)
+    : id_bits_(id_bits),
+      pri_mask_(priority_mask),
+      budget_(budget),
+      dir_size_(std::max<size_t>(1, (size_t(1) << id_bits) >> (kChunkShift + kDirShift))) {
+  dir_.reset(new std::atomic<Dir*>[dir_size_]);
+  for (size_t i = 0; i < dir_size_; ++i) dir_[i].store(nullptr, std::memory_order_relaxed);
+}
+
+LpiTable::~LpiTable() {
+  for (size_t d = 0; d < dir_size_; ++d) {
+    Dir* dir = dir_[d].load(std::memory_order_relaxed);
+    if (!dir) continue;
+    for (auto& slot : *dir) delete slot.load(std::memory_order_relaxed);
+    delete dir;
+  }
+  budget_.release(nr_chunks() * sizeof(Chunk));
+}
+
+LpiTable::Chunk* LpiTable::find(uint32_t intid) const {
+  if (!in_range(intid)) return nullptr;
+  const uint32_t chunk = intid >> kChunkShift;
+  Dir* dir = dir_[chunk >> kDirShift].load(std::memory_order_acquire);
+  return dir ? (*dir)[chunk & ((1u << kDirShift) - 1)].load(std::memory_order_acquire) : nullptr;
+}
+
+LpiTable::Chunk* LpiTable::get_or_create(uint32_t intid, const GuestMemory& mem, uint64_t prop_pa) {
+  if (Chunk* c = find(intid)) return c;
+  if (!in_range(intid)) return nullptr;
+  std::lock_guard l(alloc_lock_);
+  const uint32_t chunk = intid >> kChunkShift;
+  std::atomic<Dir*>& dslot = dir_[chunk >> kDirShift];
+  Dir* dir = dslot.load(std::memory_order_acquire);
+  if (!dir) {
+    if (!budget_.charge(sizeof(Dir))) return nullptr;
+    dir = new Dir();
+    for (auto& s : *dir) s.store(nullptr, std::memory_order_relaxed);
+    dslot.store(dir, std::memory_order_release);
+  }
+  std::atomic<Chunk*>& slot = (*dir)[chunk & ((1u << kDirShift) - 1)];
+  if (Chunk* c = slot.load(std::memory_order_acquire)) return c;
+  if (!budget_.charge(sizeof(Chunk))) return nullptr;
+  auto* c = new Chunk(chunk << kChunkShift);
+  std::memset(c->bucket, Chunk::kNoBucket, sizeof c->bucket);
+  // The configuration is loaded before the chunk is published, so a reader never sees a chunk
+  // without it (IHI0069 5.1.1: the GIC may read and cache configuration at any time).
+  if (prop_pa) {
+    uint8_t cfg[kChunkSize];
+    const uint32_t first = std::max(c->base, Intid::kLpiBase);
+    const size_t n = c->base + kChunkSize - first;
+    if (mem.read(prop_pa + (first - Intid::kLpiBase), cfg, n))
+      for (size_t i = 0; i < n; ++i) c->config[first - c->base + i].store(cfg[i], std::memory_order_relaxed);
+  }
+  slot.store(c, std::memory_order_release);
+  nr_chunks_.fetch_add(1, std::memory_order_relaxed);
+  return c;
+}
+
+void LpiTable::mark_dirty(Chunk* c) {
+  if (c->dirty.exchange(true, std::memory_order_acq_rel)) return;  // already queued for the owner
+  Chunk* head = dirty_head_.load(std::memory_order_relaxed);
+  do {
+    c->next_dirty = head;
+  } while (!dirty_head_.compare_exchange_weak(head, c, std::memory_order_release, std::memory_order_relaxed));
+}
+
+bool LpiTable::set_pending(uint32_t intid, bool* newly_set) {
+  Chunk* c = find(intid);
+  if (!c) return false;
+  const unsigned i = intid - c->base;
+  const uint64_t bit = 1ull << (i % 64);
+  const bool was = c->pending[i / 64].fetch_or(bit, std::memory_order_acq_rel) & bit;
+  if (!was) mark_dirty(c);
+  if (newly_set) *newly_set = !was;
+  return true;
+}
+
+bool LpiTable::clear_pending(uint32_t intid) {
+  Chunk* c = find(intid);
+  if (!c) return false;
+  const unsigned i = intid - c->base;
+  const uint64_t bit = 1ull << (i % 64);
+  if (c->pending[i / 64].fetch_and(~bit, std::memory_order_acq_rel) & bit) mark_dirty(c);
+  return true;
+}
+
+bool LpiTable::take_pending(uint32_t intid) {
+  Chunk* c = find(intid);
+  if (!c) return false;
+  const unsigned i = intid - c->base;
+  const uint64_t bit = 1ull << (i % 64);
+  const bool was = c->pending[i / 64].fetch_and(~bit, std::memory_order_acq_rel) & bit;
+  if (was) mark_dirty(c);
+  return was;
+}
+
+bool LpiTable::is_pending(uint32_t intid) const {
+  const Chunk* c = find(intid);
+  if (!c) return false;
+  const unsigned i = intid - c->base;
+  return (c->pending[i / 64].load(std::memory_order_acquire) >> (i % 64)) & 1;
+}
+
+void LpiTable::set_config(uint32_t intid, uint8_t config) {
+  Chunk* c = find(intid);
+  if (!c) return;  // not cached: it is read when the chunk is created
+  c->config[intid - c->base].store(config, std::memory_order_release);
+  mark_dirty(c);
+}
+
+uint8_t LpiTable::config(uint32_t intid) const {
+  const Chunk* c = find(intid);
+  return c ? c->config[intid - c->base].load(std::memory_order_acquire) : 0;
+}
+
+void LpiTable::reload_all_config(const GuestMemory& mem, uint64_t prop_pa) {
+  std::vector<Chunk*> chunks;
+  for_each_chunk([&](const Chunk& c) { chunks.push_back(const_cast<Chunk*>(&c)); });
+  for (Chunk* c : chunks) {
+    uint8_t cfg[kChunkSize] = {};
+    const uint32_t first = std::max(c->base, Intid::kLpiBase);
+    const size_t n = c->base + kChunkSize - first;
+    // Configuration memory that is not RAM reads as "disabled".
+    if (!prop_pa || !mem.read(prop_pa + (first - Intid::kLpiBase), cfg, n)) std::memset(cfg, 0, sizeof cfg);
+    for (size_t i = 0; i < n; ++i) c->config[first - c->base + i].store(cfg[i], std::memory_order_relaxed);
+    mark_dirty(c);
+  }
+}
+
+// --- Owner side ---------------------------------------------------------------------------
+
+void LpiTable::bucket_insert(uint32_t intid, uint8_t b) {
+  Chunk* c = find(intid);
+  const unsigned i = intid - c->base;
+  c->bucket[i] = b;
+  c->next[i] = kNone;
+  c->prev[i] = tail_[b];
+  if (tail_[b]) {
+    Chunk* t = find(tail_[b]);
+    t->next[tail_[b] - t->base] = intid;
+  } else {
+    head_[b] = intid;
+  }
+  tail_[b] = intid;
+  nonempty_ |= 1ull << b;
+}
+
+void LpiTable::bucket_remove(uint32_t intid) {
+  Chunk* c = find(intid);
+  const unsigned i = intid - c->base;
+  const uint8_t b = c->bucket[i];
+  if (b == Chunk::kNoBucket) return;
+  const uint32_t p = c->prev[i], n = c->next[i];
+  if (p) {
+    Chunk* pc = find(p);
+    pc->next[p - pc->base] = n;
+  } else {
+    head_[b] = n;
+  }
+  if (n) {
+    Chunk* nc = find(n);
+    nc->prev[n - nc->base] = p;
+  } else {
+    tail_[b] = p;
+  }
+  if (!head_[b]) nonempty_ &= ~(1ull << b);
+  c->bucket[i] = Chunk::kNoBucket;
+}
+
+void LpiTable::reevaluate(Chunk& c) {
+  for (unsigned w = 0; w < kWords; ++w) {
+    const uint64_t pend = c.pending[w].load(std::memory_order_acquire);
+    c.queued[w] = pend;
+    for (unsigned bitpos = 0; bitpos < 64; ++bitpos) {
+      const unsigned i = w * 64 + bitpos;
+      const uint32_t intid = c.base + i;
+      const bool p = (pend >> bitpos) & 1;
+      if (!p && c.bucket[i] == Chunk::kNoBucket) continue;
+      const uint8_t cfg = c.config[i].load(std::memory_order_acquire);
+      // A pending LPI whose configuration disables it stays pending, outside the buckets, until an
+      // INV makes it enabled (IHI0069 5.1.1).
+      uint8_t want = Chunk::kNoBucket;
+      if (p && (cfg & LPI_CONFIG::kEnable)) want = uint8_t((cfg & LPI_CONFIG::kPriorityMask & pri_mask_) >> 2);
+      if (want == c.bucket[i]) continue;
+      bucket_remove(intid);
+      if (want != Chunk::kNoBucket) bucket_insert(intid, want);
+    }
+  }
+}
+
+void LpiTable::process() {
+  Chunk* c = dirty_head_.exchange(nullptr, std::memory_order_acquire);
+  while (c) {
+    Chunk* next = c->next_dirty;
+    // Clear the flag before reading the bits: a change made after this point marks it again.
+    c->dirty.store(false, std::memory_order_seq_cst);
+    reevaluate(*c);
+    c = next;
+  }
+}
+
+uint32_t LpiTable::best(uint8_t& priority) const {
+  if (!nonempty_) return 0;
+  const unsigned b = unsigned(__builtin_ctzll(nonempty_));
+  priority = uint8_t(b << 2);
+  return head_[b];
+}
+
+void LpiTable::acknowledge(uint32_t intid) {
+  Chunk* c = find(intid);
+  if (!c) return;
+  const unsigned i = intid - c->base;
+  const uint64_t bit = 1ull << (i % 64);
+  c->pending[i / 64].fetch_and(~bit, std::memory_order_acq_rel);
+  c->queued[i / 64] &= ~bit;
+  bucket_remove(intid);
+}
+
+bool LpiTable::write_back_and_clear(GuestMemory& mem, uint64_t pend_pa) {
+  bool ok = true;
+  for_each_chunk([&](const Chunk& cc) {
+    Chunk& c = const_cast<Chunk&>(cc);
+    uint8_t bytes[kChunkSize / 8];
+    for (unsigned w = 0; w < kWords; ++w) {
+      const uint64_t v = c.pending[w].exchange(0, std::memory_order_acq_rel);
+      for (unsigned b = 0; b < 8; ++b) bytes[w * 8 + b] = uint8_t(v >> (8 * b));
+      c.queued[w] = 0;
+    }
+    for (unsigned i = 0; i < kChunkSize; ++i) c.bucket[i] = Chunk::kNoBucket;
+    // The first 1 KiB of the table (INTIDs < 8192) is IMPLEMENTATION DEFINED: vgic never writes it.
+    if (c.base >= Intid::kLpiBase && !mem.write(pend_pa + c.base / 8, bytes, sizeof bytes)) ok = false;
+  });
+  head_.fill(kNone);
+  tail_.fill(kNone);
+  nonempty_ = 0;
+  return ok;
+}
+
+bool LpiTable::enable(const GuestMemory& mem, uint64_t prop_pa, uint64_t pend_pa, bool ptz) {
+  // Start from nothing pending; configuration is re-read (it may have changed while disabled).
+  for_each_chunk([&](const Chunk& cc) {
+    Chunk& c = const_cast<Chunk&>(cc);
+    for (unsigned w = 0; w < kWords; ++w) {
+      c.pending[w].store(0, std::memory_order_relaxed);
+      c.queued[w] = 0;
+    }
+    for (unsigned i = 0; i < kChunkSize; ++i) c.bucket[i] = Chunk::kNoBucket;
+  });
+  head_.fill(kNone);
+  tail_.fill(kNone);
+  nonempty_ = 0;
+  reload_all_config(mem, prop_pa);
+  if (ptz) return true;
+  // Read the table in blocks; host state is created only for LPIs found pending.
+  bool ok = true;
+  const uint64_t end = (uint64_t(1) << id_bits_) / 8;
+  uint8_t block[4096];
+  for (uint64_t off = Intid::kLpiBase / 8; off < end; off += sizeof block) {
+    const size_t n = size_t(std::min<uint64_t>(sizeof block, end - off));
+    if (!mem.read(pend_pa + off, block, n)) {
+      ok = false;
+      continue;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      for (uint8_t b = block[i]; b; b &= uint8_t(b - 1)) {
+        const uint32_t intid = uint32_t((off + i) * 8 + unsigned(__builtin_ctz(b)));
+        if (get_or_create(intid, mem, prop_pa)) set_pending(intid);
+      }
+    }
+  }
+  return ok;
+}
+
+}  // namespace gicv3
