@@ -133,6 +133,18 @@ int vgic_sysreg_write(vgic *g, unsigned cpu, uint32_t sysreg, uint64_t val);
  * level-sensitive one is pending while the line is high. SGIs and LPIs have no line: VGIC_EINVAL. */
 int vgic_set_irq_level(vgic *g, unsigned cpu, uint32_t intid, int level);
 
+/* An MSI (KVM_SIGNAL_MSI with KVM_MSI_VALID_DEVID semantics). doorbell_gpa: an ITS's
+ * GITS_TRANSLATER (base + 0x10040), or GICD_SETSPI_NSR for a message-based SPI (data = INTID).
+ * Returns 1 when the LPI/SPI was made pending, 0 when the guest's configuration blocked it (ITS
+ * disabled, device/event unmapped, LPIs disabled ...), VGIC_ENXIO when no doorbell is at that
+ * address. Thread-safe; no lock is taken on a translation-cache hit. */
+int vgic_signal_msi(vgic *g, uint64_t doorbell_gpa, uint32_t data, uint32_t devid);
+
+/* Called when an ITS with seis = 1 reports a command error as a System Error (error_code is the
+ * architectural encoding, e.g. 0x010a04 for MAPTI on an unmapped device). */
+typedef void (*vgic_sei_fn)(void *opaque, unsigned its, uint32_t error_code);
+void vgic_set_system_error_notifier(vgic *g, vgic_sei_fn fn, void *opaque);
+
 /* Current output lines of a vCPU: bit 0 IRQ, bit 1 FIQ. Lock-free. */
 #define VGIC_LINE_IRQ 1
 #define VGIC_LINE_FIQ 2

@@ -106,6 +106,7 @@ struct TraceEvent {
 };
 
 using LineNotifier = std::function<void(unsigned cpu, int lines)>;
+using SystemErrorNotifier = std::function<void(unsigned its, uint32_t error_code)>;
 using TraceSink = std::function<void(const TraceEvent&)>;
 
 class Gic {
@@ -128,6 +129,11 @@ class Gic {
   Status sysreg_write(unsigned cpu, uint32_t encoding, uint64_t value);
 
   Status set_irq_level(unsigned cpu, uint32_t intid, bool level);
+
+  // KVM_SIGNAL_MSI with a DeviceID. Returns 1 (made pending), 0 (blocked by the guest's
+  // configuration), or a negative Errc value (no doorbell at that address). See vgic.h.
+  int signal_msi(uint64_t doorbell_gpa, uint32_t data, uint32_t devid);
+  void set_system_error_notifier(SystemErrorNotifier fn);
 
   // Bit 0 IRQ, bit 1 FIQ; -1 for an invalid cpu. Lock-free.
   int cpu_lines(unsigned cpu) const;

@@ -86,6 +86,19 @@ int vgic_set_irq_level(vgic* g, unsigned cpu, uint32_t intid, int level) {
   return g ? ret(g->gic->set_irq_level(cpu, intid, level != 0)) : null_handle("vgic_set_irq_level");
 }
 
+int vgic_signal_msi(vgic* g, uint64_t doorbell_gpa, uint32_t data, uint32_t devid) {
+  return g ? g->gic->signal_msi(doorbell_gpa, data, devid) : null_handle("vgic_signal_msi");
+}
+
+void vgic_set_system_error_notifier(vgic* g, vgic_sei_fn fn, void* opaque) {
+  if (!g) return;
+  if (!fn) {
+    g->gic->set_system_error_notifier(nullptr);
+    return;
+  }
+  g->gic->set_system_error_notifier([fn, opaque](unsigned its, uint32_t code) { fn(opaque, its, code); });
+}
+
 int vgic_cpu_lines(vgic* g, unsigned cpu) {
   if (!g) return null_handle("vgic_cpu_lines");
   const int l = g->gic->cpu_lines(cpu);

@@ -90,6 +90,8 @@ thread_local std::string t_last_error;
 
 }  // namespace
 
+void set_last_error(const Status& s);
+
 Config Config::from_c(const vgic_config& c) {
   Config k;
   k.nr_cpus = c.nr_cpus;
@@ -249,6 +251,17 @@ Status Gic::set_irq_level(unsigned cpu, uint32_t intid, bool level) {
   core.set_irq_level(cpu, intid, level);
   return {};
 }
+
+int Gic::signal_msi(uint64_t doorbell_gpa, uint32_t data, uint32_t devid) {
+  const int r = impl_->core.signal_msi(doorbell_gpa, data, devid);
+  if (r < 0) {
+    set_last_error(Status(Errc::no_such_address, "vgic_signal_msi: no ITS GITS_TRANSLATER or GICD_SETSPI_NSR at " + hex(doorbell_gpa)));
+    return VGIC_ENXIO;
+  }
+  return r;
+}
+
+void Gic::set_system_error_notifier(SystemErrorNotifier fn) { impl_->core.set_system_error_notifier(std::move(fn)); }
 
 int Gic::cpu_lines(unsigned cpu) const {
   if (cpu >= impl_->core.nr_cpus()) return -1;

@@ -8,9 +8,12 @@ namespace gicv3 {
 Hppi GicCore::select_hppi_locked(CpuContext& c) {
   Hppi best;
   // IHI0069 4.7: an interrupt is a candidate for a CPU interface when it is pending, enabled, not
-  // active, its group is enabled in the Distributor (GICD_CTLR), and it targets this CPU. The CPU
-  // interface's own group enables and masks decide afterwards whether it is signalled.
-  const bool grp[2] = {dist_.group_enabled(Group::g0), dist_.group_enabled(Group::g1)};
+  // active, its group is enabled in the Distributor (GICD_CTLR) and at this CPU interface
+  // (ICC_IGRPEN<n>_EL1: an interrupt of a disabled group is released, not held, so it never hides
+  // the other group's; KVM's highest-priority-LR selection does the same), and it targets this
+  // CPU. The priority mask and running priority decide afterwards whether it is signalled.
+  const bool grp[2] = {dist_.group_enabled(Group::g0) && c.icc.igrpen[0],
+                       dist_.group_enabled(Group::g1) && c.icc.igrpen[1]};
   c.redist.for_each_candidate([&](uint32_t intid, const Irq& irq) {
     if (grp[size_t(irq.group())]) best.offer(irq.priority, intid, irq.group());
   });
@@ -18,7 +21,8 @@ Hppi GicCore::select_hppi_locked(CpuContext& c) {
     if (packed && grp[size_t(candidate_group(packed))])
       best.offer(candidate_priority(packed), candidate_intid(packed), candidate_group(packed));
   };
-  offer(dist_.best_targeted(c.index));
+  offer(dist_.best_targeted(c.index, Group::g0));
+  offer(dist_.best_targeted(c.index, Group::g1));
   // LPIs are always Group 1 (IHI0069 5.1) and are delivered only while EnableLPIs is set.
   if (LpiTable* lpis = c.redist.lpis.get(); lpis && c.redist.enable_lpis && grp[1]) {
     lpis->process();
@@ -147,17 +151,17 @@ void GicCore::deactivate_by_dir(CpuContext& c, uint32_t intid) {
 
 void GicCore::generate_sgi(unsigned from, uint64_t v, uint32_t enc) {
   const uint32_t sgi = uint32_t(ICC_SGIR::INTID::get(v));
-  // Which group the SGI is generated for (IHI0069 12.2.21-23 with GICD_CTLR.DS == 1, the guest in
-  // Non-secure state): SGI0R -> Group 0; SGI1R -> Group 1; ASGI1R -> the "other" Group 1, which a
-  // target forwards only when its SGI is configured as Group 0 (as QEMU does).
-  const int want = enc == icc::SGI0R ? 0 : enc == icc::SGI1R ? 1 : 2;
+  // Which target SGIs a write may make pending (IHI0069 12.2.21-23, "Forwarding an SGI to a target
+  // PE", with GICD_CTLR.DS == 1 and the guest in Non-secure state): SGI0R -> Group 0 only; SGI1R ->
+  // either group, as the target's SGI is configured ("under certain conditions a write to
+  // ICC_SGI1R_EL1 can generate Group 0 interrupts"; KVM does the same); ASGI1R -> the "other"
+  // Group 1, which with one Security state reaches only Group 0 SGIs.
+  const bool any_group = enc == icc::SGI1R;
   auto forward = [&](unsigned target) {
     CpuContext& t = *cpus_[target];
     with_cpu(t, [&] {
       Irq& irq = *t.redist.find(sgi);
-      const bool g1 = irq.group1;
-      const bool ok = want == 0 ? !g1 : want == 1 ? g1 : !g1;
-      if (ok) irq.latch = true;
+      if (any_group || !irq.group1) irq.latch = true;
     });
   };
   if (ICC_SGIR::IRM::get(v)) {

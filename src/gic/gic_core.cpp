@@ -16,7 +16,10 @@ GicCore::GicCore(const Config& cfg)
     : cfg_(cfg), topo_(mpidrs_of(cfg)), budget_(cfg.max_host_memory), dist_(cfg_, topo_) {
   cpus_.reserve(cfg.nr_cpus);
   for (unsigned i = 0; i < cfg.nr_cpus; ++i) cpus_.push_back(std::make_unique<CpuContext>(cfg_, i, budget_));
+  for (unsigned i = 0; i < cfg_.its.size(); ++i) its_.push_back(std::make_unique<Its>(*this, cfg_.its[i], i));
 }
+
+GicCore::~GicCore() = default;
 
 DistTxn::DistTxn(GicCore& g) : g_(g), lock_(g.dist().lock()) {}
 
@@ -40,5 +43,9 @@ void GicCore::kick(const CpuSet& set) {
 }  // namespace gicv3
 
 namespace gicv3 {
-void GicCore::invalidate_its_translations() {}
+
+void GicCore::invalidate_its_translations() {
+  for (auto& its : its_) its->invalidate_translations();
+}
+
 }  // namespace gicv3

@@ -29,6 +29,7 @@
 #include "gic/topology.hpp"
 #include "gicd/distributor.hpp"
 #include "gicr/redistributor.hpp"
+#include "its/its.hpp"
 #include "mem/guest_memory.hpp"
 #include "vgic/vgic.hpp"
 
@@ -68,6 +69,7 @@ enum class SysregResult { ok, undefined, no_such_register };
 class GicCore {
  public:
   explicit GicCore(const Config& cfg);
+  ~GicCore();
 
   const Config& config() const { return cfg_; }
   const Topology& topology() const { return topo_; }
@@ -77,6 +79,12 @@ class GicCore {
   Distributor& dist() { return dist_; }
   unsigned nr_cpus() const { return unsigned(cpus_.size()); }
   CpuContext& cpu(unsigned i) { return *cpus_[i]; }
+  unsigned nr_its() const { return unsigned(its_.size()); }
+  Its& its(unsigned i) { return *its_[i]; }
+
+  // An MSI written to doorbell (an ITS's GITS_TRANSLATER, or GICD_SETSPI_NSR for a message-based
+  // SPI). 1: made pending; 0: the guest's configuration blocked it; -1: no doorbell there.
+  int signal_msi(uint64_t doorbell, uint32_t data, uint32_t devid);
 
   // --- MMIO (gic/mmio_routing.cpp). Returns false when gpa is in no frame of this GIC.
   bool mmio_read(uint64_t gpa, unsigned size, uint64_t& value);
@@ -131,6 +139,14 @@ class GicCore {
   // SGI generation (ICC_SGI0R/SGI1R/ASGI1R). No CPU lock held: it locks each target in turn.
   void generate_sgi(unsigned from, uint64_t value, uint32_t enc);
 
+  // A System Error (ITS command error with GITS_TYPER.SEIS) for the VMM.
+  void system_error(unsigned its, uint32_t code) {
+    if (auto fn = sei_notifier_.load(); fn && *fn) (*fn)(its, code);
+  }
+  void set_system_error_notifier(SystemErrorNotifier fn) {
+    sei_notifier_.store(std::make_shared<const SystemErrorNotifier>(std::move(fn)));
+  }
+
   // Line notifier (may be replaced at any time; see vgic.h).
   void set_line_notifier(LineNotifier fn) { notifier_.store(std::make_shared<const LineNotifier>(std::move(fn))); }
 
@@ -145,7 +161,9 @@ class GicCore {
   HostBudget budget_;
   Distributor dist_;
   std::vector<std::unique_ptr<CpuContext>> cpus_;
+  std::vector<std::unique_ptr<Its>> its_;
   std::atomic<std::shared_ptr<const LineNotifier>> notifier_;
+  std::atomic<std::shared_ptr<const SystemErrorNotifier>> sei_notifier_;
 };
 
 }  // namespace gicv3

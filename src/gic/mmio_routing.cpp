@@ -4,13 +4,14 @@
 #include "gicd/gicd_regs.hpp"
 #include "gicr/gicr_registers.hpp"
 #include "gicr/gicr_regs.hpp"
+#include "its/its_regs.hpp"
 
 namespace gicv3 {
 
 namespace {
 struct Target {
-  enum Kind { none, gicd, gicr } kind = none;
-  unsigned cpu = 0;
+  enum Kind { none, gicd, gicr, its } kind = none;
+  unsigned index = 0;  // CPU for GICR, ITS number for ITS
   uint32_t offset = 0;
 };
 
@@ -19,6 +20,8 @@ Target locate(const Config& cfg, unsigned nr_cpus, uint64_t gpa) {
   const uint64_t rel = gpa - cfg.gicr_base;
   if (rel < uint64_t(nr_cpus) * gicr_off::kStride)
     return {Target::gicr, unsigned(rel / gicr_off::kStride), uint32_t(rel % gicr_off::kStride)};
+  for (unsigned i = 0; i < cfg.its.size(); ++i)
+    if (gpa - cfg.its[i].base < 2 * gits_off::kFrameSize) return {Target::its, i, uint32_t(gpa - cfg.its[i].base)};
   return {};
 }
 }  // namespace
@@ -27,7 +30,8 @@ bool GicCore::mmio_read(uint64_t gpa, unsigned size, uint64_t& value) {
   const Target t = locate(cfg_, nr_cpus(), gpa);
   switch (t.kind) {
     case Target::gicd: value = gicd_read(*this, t.offset, size); return true;
-    case Target::gicr: value = gicr_read(*this, t.cpu, t.offset, size); return true;
+    case Target::gicr: value = gicr_read(*this, t.index, t.offset, size); return true;
+    case Target::its: value = its_[t.index]->mmio_read(t.offset, size); return true;
     case Target::none: break;
   }
   return false;
@@ -37,10 +41,30 @@ bool GicCore::mmio_write(uint64_t gpa, unsigned size, uint64_t value) {
   const Target t = locate(cfg_, nr_cpus(), gpa);
   switch (t.kind) {
     case Target::gicd: gicd_write(*this, t.offset, size, value); return true;
-    case Target::gicr: gicr_write(*this, t.cpu, t.offset, size, value); return true;
+    case Target::gicr: gicr_write(*this, t.index, t.offset, size, value); return true;
+    case Target::its: its_[t.index]->mmio_write(t.offset, size, value); return true;
     case Target::none: break;
   }
   return false;
+}
+
+}  // namespace gicv3
+
+namespace gicv3 {
+
+int GicCore::signal_msi(uint64_t doorbell, uint32_t data, uint32_t devid) {
+  for (auto& its : its_)
+    if (doorbell == its->config().base + gits_off::kFrameSize + gits_off::TRANSLATER)
+      return its->signal_msi(devid, data) == MsiOutcome::pending ? 1 : 0;
+  if (doorbell == cfg_.gicd_base + gicd_off::SETSPI_NSR) {
+    // A message-based SPI (IHI0069 2.3.2): the data is the INTID.
+    if (!cfg_.mbis) return -1;
+    DistTxn txn(*this);
+    bool valid;
+    dist_.set_spi_message(data, true, valid);
+    return valid ? 1 : 0;
+  }
+  return -1;
 }
 
 }  // namespace gicv3

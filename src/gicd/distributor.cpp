@@ -13,8 +13,8 @@ Distributor::Distributor(const Config& cfg, const Topology& topo)
       no1n_(cfg.no1n),
       irqs_(cfg.nr_spis + cfg.nr_espis),
       candidates_((irqs_.size() + 63) / 64),
-      best_(new std::atomic<uint64_t>[topo.nr_cpus()]) {
-  for (unsigned i = 0; i < topo.nr_cpus(); ++i) best_[i].store(0, std::memory_order_relaxed);
+      best_(new std::atomic<uint64_t>[2 * topo.nr_cpus()]) {
+  for (unsigned i = 0; i < 2 * topo.nr_cpus(); ++i) best_[i].store(0, std::memory_order_relaxed);
   // Reset: every SPI level-sensitive, group 0, priority 0, routed to Aff 0.0.0.0 (IHI0069 12.9:
   // GICD_ICFGR and GICD_IROUTER reset to UNKNOWN/0; vgic chooses 0, see spec-deviations.md).
   for (Irq& irq : irqs_) set_route(irq, 0);
@@ -66,17 +66,19 @@ void Distributor::publish(CpuSet& kick) {
   }
   if (stale_.empty()) return;
   const unsigned n = topo_.nr_cpus();
-  // One pass over the candidates serves every stale CPU.
-  std::vector<uint64_t> best(n, 0);
+  // One pass over the candidates serves every stale CPU. One best per group: a group disabled in
+  // GICD_CTLR or at the CPU interface must not hide the other group's SPIs.
+  std::vector<uint64_t> best(2 * n, 0);
   for_each_candidate([&](uint32_t intid, const Irq& irq) {
     if (irq.irm || irq.target == Irq::kNoTarget || !stale_.contains(irq.target)) return;
     const uint64_t c = pack_candidate(irq.priority, intid, irq.group());
-    uint64_t& b = best[irq.target];
+    uint64_t& b = best[2 * irq.target + size_t(irq.group())];
     if (!b || c < b) b = c;
   });
   for (unsigned cpu = 0; cpu < n; ++cpu) {
     if (!stale_.contains(cpu)) continue;
-    if (best_[cpu].exchange(best[cpu], std::memory_order_acq_rel) != best[cpu]) kick.add(cpu);
+    for (unsigned i = 2 * cpu; i < 2 * cpu + 2; ++i)
+      if (best_[i].exchange(best[i], std::memory_order_acq_rel) != best[i]) kick.add(cpu);
   }
   stale_ = CpuSet{};
 }

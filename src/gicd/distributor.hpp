@@ -57,9 +57,11 @@ class Distributor {
   // may have changed to kick.
   void publish(CpuSet& kick);
 
-  // Published, lock-free: the best candidate SPI targeted at cpu (IRM == 0), and the best 1-of-N
-  // candidate SPI of group g. 0 when none; else see pack_candidate().
-  uint64_t best_targeted(unsigned cpu) const { return best_[cpu].load(std::memory_order_acquire); }
+  // Published, lock-free: the best candidate SPI of group g targeted at cpu (IRM == 0), and the
+  // best 1-of-N candidate SPI of group g. 0 when none; else see pack_candidate().
+  uint64_t best_targeted(unsigned cpu, Group g) const {
+    return best_[2 * cpu + size_t(g)].load(std::memory_order_acquire);
+  }
   uint64_t best_1ofn(Group g) const { return best_1ofn_[size_t(g)].load(std::memory_order_acquire); }
 
   // Calls f(intid, Irq&) for every candidate SPI (enabled, pending, not active). Lock held.

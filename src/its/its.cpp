@@ -1,0 +1,141 @@
+#include "its/its.hpp"
+
+#include "gic/gic_core.hpp"
+#include "gicr/gicr_regs.hpp"
+
+namespace gicv3 {
+
+const char* to_string(MsiOutcome o) {
+  switch (o) {
+    case MsiOutcome::pending: return "pending";
+    case MsiOutcome::its_disabled: return "its-disabled";
+    case MsiOutcome::device_unmapped: return "dte-invalid";
+    case MsiOutcome::event_out_of_range: return "other";
+    case MsiOutcome::event_unmapped: return "ite-invalid";
+    case MsiOutcome::collection_unmapped: return "cte-invalid";
+    case MsiOutcome::lpis_disabled: return "lpis-disabled";
+  }
+  return "?";
+}
+
+namespace {
+// vgic's default GITS_IIDR: Implementer Arm, ProductID 'V', Revision 0 (the KVM table ABI rev. 0).
+constexpr uint32_t kDefaultItsIidr = 0x5600043B;
+}  // namespace
+
+Its::Its(GicCore& gic, const ItsConfig& cfg, unsigned index)
+    : gic_(gic), cfg_(cfg), index_(index), iidr_(cfg.iidr ? cfg.iidr : kDefaultItsIidr), cache_(cfg.cache_entries) {
+  // GITS_BASER0: Device table, GITS_BASER1: Collection table (HCC = 0, so every collection lives
+  // in memory); 8-byte entries as in the KVM ABI. The others are not implemented (RAZ/WI).
+  baser_[0] = GITS_BASER::Type::make(GITS_BASER::kTypeDevice) | GITS_BASER::Entry_Size::make(8 - 1);
+  baser_[1] = GITS_BASER::Type::make(GITS_BASER::kTypeCollection) | GITS_BASER::Entry_Size::make(8 - 1);
+}
+
+Its::~Its() {
+  for (auto& [id, d] : devices_) gic_.budget().release(sizeof(Device) + d.ites.size() * Device::kChunk * sizeof(Ite));
+}
+
+Its::Ite* Its::Device::find(uint32_t eventid) {
+  auto it = ites.find(eventid / kChunk);
+  if (it == ites.end()) return nullptr;
+  Ite* e = &it->second[eventid % kChunk];
+  return e->valid ? e : nullptr;
+}
+
+Its::Ite* Its::find_ite(uint32_t devid, uint32_t eventid, Device** dev) {
+  auto it = devices_.find(devid);
+  if (it == devices_.end()) return nullptr;
+  if (dev) *dev = &it->second;
+  return it->second.find(eventid);
+}
+
+bool Its::collection_target(uint32_t icid, unsigned& cpu) const {
+  auto it = collections_.find(icid);
+  if (it == collections_.end()) return false;
+  cpu = it->second;
+  return true;
+}
+
+bool Its::rdbase_to_cpu(uint64_t rdbase, unsigned& cpu) const {
+  if (!cfg_.pta) {
+    // PTA = 0: RDbase is the processor number (GICR_TYPER.Processor_Number).
+    if (rdbase >= gic_.nr_cpus()) return false;
+    cpu = unsigned(rdbase);
+    return true;
+  }
+  // PTA = 1: RDbase is bits [51:16] of the redistributor's physical address (IHI0069 5.3).
+  const uint64_t pa = rdbase << 16;
+  const uint64_t base = gic_.config().gicr_base;
+  if (pa < base || (pa - base) % gicr_off::kStride) return false;
+  const uint64_t n = (pa - base) / gicr_off::kStride;
+  if (n >= gic_.nr_cpus()) return false;
+  cpu = unsigned(n);
+  return true;
+}
+
+TableLookup Its::check_id(unsigned baser_index, uint64_t id) const {
+  uint64_t addr;
+  return table_entry_address(gic_.memory(), TableGeometry::from_baser(baser_[baser_index]), id, addr);
+}
+
+Its::Translation Its::translate_locked(uint32_t devid, uint32_t eventid) {
+  Translation t{MsiOutcome::pending};
+  if (!enabled_) return {MsiOutcome::its_disabled};
+  auto it = devices_.find(devid);
+  if (it == devices_.end()) return {MsiOutcome::device_unmapped};
+  Device& d = it->second;
+  if (d.event_bits < 32 && (eventid >> d.event_bits) != 0) return {MsiOutcome::event_out_of_range};
+  const Ite* e = d.find(eventid);
+  if (!e) return {MsiOutcome::event_unmapped};
+  t.intid = e->intid;
+  t.icid = e->icid;
+  if (!collection_target(e->icid, t.cpu)) t.outcome = MsiOutcome::collection_unmapped;
+  return t;
+}
+
+Its::Translation Its::translate(uint32_t devid, uint32_t eventid) {
+  std::lock_guard l(lock_);
+  return translate_locked(devid, eventid);
+}
+
+MsiOutcome Its::signal_msi(uint32_t devid, uint32_t eventid) {
+  if (!enabled_pub_.load(std::memory_order_acquire)) return MsiOutcome::its_disabled;
+  {
+    // Hit path: no lock (see the class comment).
+    Grace::Reader reader(grace_);
+    TranslationCache::Hit hit;
+    if (cache_.lookup(devid, eventid, hit)) {
+      counters_.cache_hits.fetch_add(1, std::memory_order_relaxed);
+      bool newly = false;
+      gic_.cpu(hit.cpu).redist.lpis->set_pending(hit.intid, &newly);
+      if (newly) gic_.kick(hit.cpu);
+      return MsiOutcome::pending;
+    }
+  }
+  counters_.cache_misses.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard l(lock_);
+  const Translation t = translate_locked(devid, eventid);
+  if (t.outcome != MsiOutcome::pending) return t.outcome;
+  if (!gic_.make_lpi_pending(t.cpu, t.intid)) return MsiOutcome::lpis_disabled;
+  // The LPI's state exists on the target now: remember the translation for the next MSI.
+  if (LpiTable::Chunk* chunk = gic_.cpu(t.cpu).redist.lpis->find(t.intid))
+    cache_.insert(devid, eventid, TranslationCache::Hit{t.intid, uint16_t(t.cpu), chunk});
+  return MsiOutcome::pending;
+}
+
+void Its::invalidate_event(uint32_t devid, uint32_t eventid) {
+  cache_.invalidate(devid, eventid);
+  grace_.synchronize();
+}
+
+void Its::invalidate_all_locked() {
+  cache_.invalidate_all();
+  grace_.synchronize();
+}
+
+void Its::invalidate_translations() {
+  std::lock_guard l(lock_);
+  invalidate_all_locked();
+}
+
+}  // namespace gicv3

@@ -1,0 +1,143 @@
+// One Interrupt Translation Service (IHI0069 chapter 5): its registers, its command queue and the
+// translations the guest built with it: DeviceID -> device (ITT) -> EventID -> (LPI, collection)
+// -> collection -> redistributor.
+//
+// Where state lives: translations are kept in host structures (devices_, collections_), checked
+// against the guest's tables (GITS_BASER<n>, level-1 entries of indirect tables) for ID coverage;
+// they are written into guest RAM only by save/restore. What the guest can observe follows the
+// spec.
+//
+// Locking:
+//  - lock_ (a mutex) protects the registers, devices_, collections_, and the command queue.
+//    Holding it, vgic never waits for a CPU lock (it only asks CPUs to update), so a CPU lock may
+//    be held while taking it (GICR_CTLR.EnableLPIs clear does).
+//  - The MSI hit path takes no lock: a Grace read section around a TranslationCache lookup and an
+//    atomic pending-bit set. Everything that removes or changes a translation invalidates the cache
+//    and then calls grace_.synchronize() before it touches pending state.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "core/grace.hpp"
+#include "its/its_command_words.hpp"
+#include "its/its_tables.hpp"
+#include "its/translation_cache.hpp"
+#include "vgic/vgic.hpp"
+
+namespace gicv3 {
+
+class GicCore;
+
+// Why an MSI did not become a pending LPI (for tools and tests; the guest sees nothing).
+enum class MsiOutcome { pending, its_disabled, device_unmapped, event_out_of_range, event_unmapped,
+                        collection_unmapped, lpis_disabled };
+const char* to_string(MsiOutcome o);
+
+// The result of one command (IHI0069 5.3): done, ignored (with why), or an architectural error.
+struct CommandOutcome {
+  enum Kind { done, ignored, error } kind = done;
+  uint32_t error_code = 0;
+  const char* reason = "";
+  static CommandOutcome ok() { return {}; }
+  static CommandOutcome ignore(const char* why) { return {ignored, 0, why}; }
+  static CommandOutcome fail(uint8_t opcode, uint8_t kind, const char* why) {
+    return {error, its_err::code(opcode, kind), why};
+  }
+};
+
+class Its {
+ public:
+  Its(GicCore& gic, const ItsConfig& cfg, unsigned index);
+  ~Its();
+
+  const ItsConfig& config() const { return cfg_; }
+  unsigned index() const { return index_; }
+
+  // --- Guest MMIO (its/its_registers.cpp). offset within the 128 KiB (control + translation) region.
+  uint64_t mmio_read(uint32_t offset, unsigned size);
+  void mmio_write(uint32_t offset, unsigned size, uint64_t value);
+
+  // --- MSIs. Thread-safe; no lock on a translation-cache hit.
+  MsiOutcome signal_msi(uint32_t devid, uint32_t eventid);
+
+  // Drops every cached translation and waits for in-flight hits (ITS disable, EnableLPIs clear).
+  void invalidate_translations();
+
+  // Resolves (devid, eventid) the slow way, without side effects (tools, tests, replay).
+  struct Translation {
+    MsiOutcome outcome;
+    uint32_t intid = 0;
+    uint32_t icid = 0;
+    unsigned cpu = 0;
+  };
+  Translation translate(uint32_t devid, uint32_t eventid);
+
+  // Counters for tools and tests.
+  struct Counters {
+    std::atomic<uint64_t> commands{0}, command_errors{0}, cache_hits{0}, cache_misses{0};
+  };
+  const Counters& counters() const { return counters_; }
+
+  // Command-queue internals used by its/its_commands.cpp (lock_ held).
+  struct Ite {
+    uint32_t intid = 0;
+    uint16_t icid = 0;
+    bool valid = false;
+  };
+  struct Device {
+    uint8_t event_bits = 0;  // MAPD Size + 1
+    uint64_t itt_addr = 0;
+    static constexpr unsigned kChunk = 64;
+    std::unordered_map<uint32_t, std::unique_ptr<Ite[]>> ites;  // EventID / kChunk -> chunk
+    size_t nr_ites = 0;
+    Ite* find(uint32_t eventid);
+  };
+
+ private:
+  friend struct ItsCommands;
+  friend struct ItsRegisters;
+
+  // lock_ held.
+  void process_queue();
+  CommandOutcome execute(const RawCommand& cmd);
+  Translation translate_locked(uint32_t devid, uint32_t eventid);
+  bool rdbase_to_cpu(uint64_t rdbase, unsigned& cpu) const;
+  TableLookup check_id(unsigned baser_index, uint64_t id) const;
+  Ite* find_ite(uint32_t devid, uint32_t eventid, Device** dev = nullptr);
+  bool collection_target(uint32_t icid, unsigned& cpu) const;
+  void report_error(const RawCommand& cmd, const CommandOutcome& o);
+  // Removes cached translations of one event / everything, then waits out in-flight hits.
+  void invalidate_event(uint32_t devid, uint32_t eventid);
+  void invalidate_all_locked();
+
+  GicCore& gic_;
+  const ItsConfig cfg_;
+  const unsigned index_;
+
+  std::mutex lock_;
+  // Registers.
+  bool enabled_ = false;
+  std::atomic<bool> enabled_pub_{false};  // published for the lock-free hit path
+  uint64_t cbaser_ = 0;
+  uint64_t cwriter_ = 0;
+  uint64_t creadr_ = 0;
+  bool stalled_ = false;
+  uint64_t baser_[8] = {};
+  uint32_t iidr_;
+
+  // Translations.
+  std::unordered_map<uint32_t, Device> devices_;
+  std::unordered_map<uint32_t, uint16_t> collections_;  // ICID -> CPU index
+
+  TranslationCache cache_;
+  Grace grace_;
+  Counters counters_;
+};
+
+}  // namespace gicv3

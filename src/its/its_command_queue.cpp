@@ -1,0 +1,70 @@
+// The command queue (IHI0069 5.3, 12.19: GITS_CBASER, GITS_CWRITER, GITS_CREADR). Commands run
+// synchronously inside the GITS_CWRITER write (or the GITS_CTLR write that enables the ITS), so
+// a driver never has to poll. This loop is the only code that moves GITS_CREADR.
+#include <bit>
+#include <cinttypes>
+#include <cstdio>
+
+#include "gic/gic_core.hpp"
+#include "its/its.hpp"
+#include "its/its_commands.hpp"
+
+namespace gicv3 {
+
+namespace {
+uint64_t queue_bytes(uint64_t cbaser) { return (GITS_CBASER::Size::get(cbaser) + 1) * 4096; }
+uint64_t queue_base(uint64_t cbaser) { return GITS_CBASER::Physical_Address::get(cbaser) << 12; }
+}  // namespace
+
+CommandOutcome Its::execute(const RawCommand& cmd) {
+  const uint8_t op = uint8_t(its_cmd::Opcode::get(cmd[0]));
+  const ItsCommandDesc* d = find_its_command(op);
+  if (!d) return CommandOutcome::fail(op, its_err::kUnknownCommand, "not a physical GICv3 ITS command");
+  return d->handler(*this, cmd);
+}
+
+void Its::report_error(const RawCommand& cmd, const CommandOutcome& o) {
+  counters_.command_errors.fetch_add(1, std::memory_order_relaxed);
+  const uint8_t op = uint8_t(its_cmd::Opcode::get(cmd[0]));
+  char detail[224];
+  snprintf(detail, sizeof detail, "ITS%u %s: error 0x%06" PRIx32 " (%s); %s", index_, its_command_name(op),
+           o.error_code, o.reason, cfg_.stall_on_error ? "queue stalled" : "command skipped");
+  gic_.log().guest_error("its-command", "gits", TraceLog::kNoCpu, creadr_, cmd[0], detail);
+  // SEIS: command errors are reported as System Errors (IHI0069 12.19.? GITS_TYPER.SEIS).
+  if (cfg_.seis) gic_.system_error(index_, o.error_code);
+}
+
+void Its::process_queue() {
+  if (!enabled_ || !GITS_CBASER::Valid::get(cbaser_) || stalled_) return;
+  const uint64_t size = queue_bytes(cbaser_);
+  const uint64_t base = queue_base(cbaser_);
+  if (cwriter_ >= size || creadr_ >= size) {
+    // An offset beyond the queue is UNPREDICTABLE (IHI0069 12.19.?); vgic processes nothing.
+    gic_.log().guest_error("its-queue", "gits", TraceLog::kNoCpu, cwriter_, size, "GITS_CWRITER beyond the command queue; nothing processed");
+    return;
+  }
+  // At most one lap: the queue holds size / 32 commands.
+  for (uint64_t budget = size / 32; creadr_ != cwriter_ && budget; --budget) {
+    RawCommand cmd{};
+    CommandOutcome o;
+    if (!gic_.memory().read(base + creadr_, cmd.data(), sizeof cmd)) {
+      // The command itself cannot be read: no field of it is trusted or used.
+      cmd = {};
+      o = CommandOutcome::fail(0, its_err::kTableUnreadable, "command queue memory is not guest RAM");
+    } else {
+      for (uint64_t& w : cmd) w = std::endian::native == std::endian::little ? w : __builtin_bswap64(w);
+      o = execute(cmd);
+    }
+    counters_.commands.fetch_add(1, std::memory_order_relaxed);
+    if (o.kind == CommandOutcome::error) {
+      report_error(cmd, o);
+      if (cfg_.stall_on_error) {
+        stalled_ = true;  // GITS_CREADR.Stalled; CREADR stays on the failing command
+        return;
+      }
+    }
+    creadr_ = (creadr_ + 32) % size;
+  }
+}
+
+}  // namespace gicv3

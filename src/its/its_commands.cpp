@@ -1,0 +1,234 @@
+// The twelve physical ITS commands (IHI0069 5.3). Each handler validates its operands in the
+// order the architecture lists the errors, changes the translations, and returns an outcome;
+// only the queue loop (its/its_command_queue.cpp) moves GITS_CREADR.
+//
+// Every handler that removes or changes a translation invalidates the translation cache and waits
+// for in-flight MSI hits (Its::invalidate_*) BEFORE it clears or moves pending state.
+#include "its/its_commands.hpp"
+
+#include <array>
+#include <vector>
+
+#include "gic/gic_core.hpp"
+
+namespace gicv3 {
+
+using namespace its_cmd;
+using its_err::code;
+
+struct ItsCommands {
+  static bool icid_in_range(Its& its, uint32_t icid) {
+    if (icid >> its.cfg_.collection_id_bits) return false;
+    // HCC = 0: every collection lives in the Collection table, which must cover the ICID.
+    return its.check_id(1, icid) == TableLookup::ok;
+  }
+
+  // Device + mapped event, with the architectural errors of `op`.
+  static CommandOutcome lookup_event(Its& its, uint8_t op, const EventCommand& c, Its::Ite*& ite, unsigned& cpu,
+                                     bool need_collection = true) {
+    auto it = its.devices_.find(c.device.value);
+    if (it == its.devices_.end()) return CommandOutcome::fail(op, its_err::kUnmappedDevice, "device not mapped");
+    Its::Device& d = it->second;
+    if (d.event_bits < 32 && (c.event.value >> d.event_bits))
+      return CommandOutcome::fail(op, its_err::kIdOor, "EventID beyond the device's ITT size");
+    ite = d.find(c.event.value);
+    if (!ite) return CommandOutcome::fail(op, its_err::kUnmappedInterrupt, "event not mapped");
+    if (need_collection && !its.collection_target(ite->icid, cpu))
+      return CommandOutcome::fail(op, its_err::kUnmappedCollection, "the event's collection is not mapped");
+    return CommandOutcome::ok();
+  }
+
+  static CommandOutcome mapd(Its& its, const RawCommand& raw) {
+    const MapdCommand c = MapdCommand::decode(raw);
+    const uint32_t dev = c.device.value;
+    if ((its.cfg_.device_id_bits < 32 && (dev >> its.cfg_.device_id_bits)) || its.check_id(0, dev) != TableLookup::ok)
+      return CommandOutcome::fail(MAPD, its_err::kDeviceOor, "DeviceID not covered by the device table");
+    if (c.valid && unsigned(c.size) + 1 > its.cfg_.event_id_bits)
+      return CommandOutcome::fail(MAPD, its_err::kSizeOor, "ITT size larger than GITS_TYPER.ID_bits");
+    // Remapping a device or unmapping it drops every translation under it (IHI0069 5.3, MAPD).
+    if (auto it = its.devices_.find(dev); it != its.devices_.end()) {
+      its.gic_.budget().release(sizeof(Its::Device) + it->second.ites.size() * Its::Device::kChunk * sizeof(Its::Ite));
+      its.devices_.erase(it);
+      its.invalidate_all_locked();
+    }
+    if (!c.valid) return CommandOutcome::ok();
+    if (!its.gic_.budget().charge(sizeof(Its::Device)))
+      return CommandOutcome::fail(MAPD, its_err::kNoResources, "host memory budget exhausted");
+    Its::Device& d = its.devices_[dev];
+    d.event_bits = uint8_t(c.size + 1);
+    d.itt_addr = c.itt_addr;
+    return CommandOutcome::ok();
+  }
+
+  static CommandOutcome mapc(Its& its, const RawCommand& raw) {
+    const MapcCommand c = MapcCommand::decode(raw);
+    if (!icid_in_range(its, c.collection.value))
+      return CommandOutcome::fail(MAPC, its_err::kCollectionOor, "ICID not covered by the collection table");
+    unsigned cpu = 0;
+    if (c.valid && !its.rdbase_to_cpu(c.rdbase, cpu))
+      return CommandOutcome::fail(MAPC, its_err::kSizeOor, "RDbase names no redistributor");
+    const bool existed = its.collections_.count(c.collection.value);
+    if (c.valid)
+      its.collections_[c.collection.value] = uint16_t(cpu);
+    else
+      its.collections_.erase(c.collection.value);
+    // Translations through this collection now go elsewhere or nowhere. Pending state stays
+    // where it is (software moves it with MOVALL, IHI0069 5.3 MAPC).
+    if (existed) its.invalidate_all_locked();
+    return CommandOutcome::ok();
+  }
+
+  static CommandOutcome mapti(Its& its, const RawCommand& raw) {
+    const MaptiCommand c = MaptiCommand::decode(raw);
+    const uint8_t op = c.opcode;
+    auto it = its.devices_.find(c.device.value);
+    if (it == its.devices_.end()) return CommandOutcome::fail(op, its_err::kUnmappedDevice, "device not mapped");
+    Its::Device& d = it->second;
+    if (d.event_bits < 32 && (c.event.value >> d.event_bits))
+      return CommandOutcome::fail(op, its_err::kIdOor, "EventID beyond the device's ITT size");
+    const unsigned lpi_bits = its.gic_.config().lpi_id_bits;
+    if (c.pintid < Intid::kLpiBase || (lpi_bits < 32 && (c.pintid >> lpi_bits)))
+      return CommandOutcome::fail(op, its_err::kPhysicalIdOor, "pINTID is not an LPI of this GIC");
+    if (!icid_in_range(its, c.collection.value))
+      return CommandOutcome::fail(op, its_err::kCollectionOor, "ICID not covered by the collection table");
+    const uint32_t chunk = c.event.value / Its::Device::kChunk;
+    auto& slot = d.ites[chunk];
+    if (!slot) {
+      if (!its.gic_.budget().charge(Its::Device::kChunk * sizeof(Its::Ite))) {
+        d.ites.erase(chunk);
+        return CommandOutcome::fail(op, its_err::kNoResources, "host memory budget exhausted");
+      }
+      slot.reset(new Its::Ite[Its::Device::kChunk]());
+    }
+    Its::Ite& e = slot[c.event.value % Its::Device::kChunk];
+    if (e.valid) its.invalidate_event(c.device.value, c.event.value);  // remapped: drop the old one
+    else ++d.nr_ites;
+    e = Its::Ite{c.pintid, uint16_t(c.collection.value), true};
+    return CommandOutcome::ok();
+  }
+
+  static CommandOutcome movi(Its& its, const RawCommand& raw) {
+    const MoviCommand c = MoviCommand::decode(raw);
+    Its::Ite* ite;
+    unsigned from;
+    if (auto o = lookup_event(its, MOVI, {MOVI, c.device, c.event}, ite, from); o.kind != CommandOutcome::done) return o;
+    if (!icid_in_range(its, c.collection.value))
+      return CommandOutcome::fail(MOVI, its_err::kCollectionOor, "ICID not covered by the collection table");
+    unsigned to;
+    if (!its.collection_target(c.collection.value, to))
+      return CommandOutcome::fail(MOVI, its_err::kUnmappedCollection, "target collection not mapped");
+    ite->icid = uint16_t(c.collection.value);
+    its.invalidate_event(c.device.value, c.event.value);
+    // The pending state moves with the LPI (IHI0069 5.3 MOVI).
+    if (from != to && its.gic_.clear_lpi_pending(from, ite->intid)) its.gic_.make_lpi_pending(to, ite->intid);
+    return CommandOutcome::ok();
+  }
+
+  static CommandOutcome movall(Its& its, const RawCommand& raw) {
+    const MovallCommand c = MovallCommand::decode(raw);
+    unsigned from, to;
+    if (!its.rdbase_to_cpu(c.rdbase1, from) || !its.rdbase_to_cpu(c.rdbase2, to))
+      return CommandOutcome::fail(MOVALL, its_err::kRdbaseOor, "RDbase names no redistributor");
+    if (from == to) return CommandOutcome::ok();
+    // Every LPI pending on the first redistributor moves to the second (IHI0069 5.3 MOVALL).
+    its.invalidate_all_locked();
+    LpiTable* lpis = its.gic_.cpu(from).redist.lpis.get();
+    std::vector<uint32_t> moving;
+    lpis->for_each_pending([&](uint32_t intid) { moving.push_back(intid); });
+    for (uint32_t intid : moving)
+      if (its.gic_.clear_lpi_pending(from, intid)) its.gic_.make_lpi_pending(to, intid);
+    return CommandOutcome::ok();
+  }
+
+  static CommandOutcome discard(Its& its, const RawCommand& raw) {
+    const EventCommand c = EventCommand::decode(raw);
+    Its::Ite* ite;
+    unsigned cpu = 0;
+    Its::Device* dev = nullptr;
+    if (auto o = lookup_event(its, DISCARD, c, ite, cpu, false); o.kind != CommandOutcome::done) return o;
+    (void)its.find_ite(c.device.value, c.event.value, &dev);
+    const uint32_t intid = ite->intid;
+    const bool mapped = its.collection_target(ite->icid, cpu);
+    *ite = Its::Ite{};
+    --dev->nr_ites;
+    // No MSI that saw this translation may make the LPI pending after DISCARD completes.
+    its.invalidate_event(c.device.value, c.event.value);
+    if (mapped) its.gic_.clear_lpi_pending(cpu, intid);
+    return CommandOutcome::ok();
+  }
+
+  static CommandOutcome int_(Its& its, const RawCommand& raw) {
+    const EventCommand c = EventCommand::decode(raw);
+    Its::Ite* ite;
+    unsigned cpu;
+    if (auto o = lookup_event(its, INT, c, ite, cpu); o.kind != CommandOutcome::done) return o;
+    if (!its.gic_.make_lpi_pending(cpu, ite->intid)) return CommandOutcome::ignore("LPIs disabled on the target");
+    return CommandOutcome::ok();
+  }
+
+  static CommandOutcome clear(Its& its, const RawCommand& raw) {
+    const EventCommand c = EventCommand::decode(raw);
+    Its::Ite* ite;
+    unsigned cpu;
+    if (auto o = lookup_event(its, CLEAR, c, ite, cpu); o.kind != CommandOutcome::done) return o;
+    its.gic_.clear_lpi_pending(cpu, ite->intid);
+    return CommandOutcome::ok();
+  }
+
+  static CommandOutcome inv(Its& its, const RawCommand& raw) {
+    const EventCommand c = EventCommand::decode(raw);
+    Its::Ite* ite;
+    unsigned cpu;
+    if (auto o = lookup_event(its, INV, c, ite, cpu); o.kind != CommandOutcome::done) return o;
+    its.gic_.reload_lpi_config(cpu, ite->intid);
+    return CommandOutcome::ok();
+  }
+
+  static CommandOutcome invall(Its& its, const RawCommand& raw) {
+    const InvallCommand c = InvallCommand::decode(raw);
+    if (!icid_in_range(its, c.collection.value))
+      return CommandOutcome::fail(INVALL, its_err::kCollectionOor, "ICID not covered by the collection table");
+    unsigned cpu;
+    if (!its.collection_target(c.collection.value, cpu))
+      return CommandOutcome::fail(INVALL, its_err::kUnmappedCollection, "collection not mapped");
+    its.gic_.reload_all_lpi_config(cpu);
+    return CommandOutcome::ok();
+  }
+
+  static CommandOutcome sync(Its& its, const RawCommand& raw) {
+    unsigned cpu;
+    if (!its.rdbase_to_cpu(SyncCommand::decode(raw).rdbase, cpu))
+      return CommandOutcome::fail(SYNC, its_err::kRdbaseOor, "RDbase names no redistributor");
+    return CommandOutcome::ok();  // every effect is already visible: commands complete synchronously
+  }
+};
+
+namespace {
+constexpr auto kCommands = std::to_array<ItsCommandDesc>({
+    {MOVI, "MOVI", ItsCommands::movi},
+    {INT, "INT", ItsCommands::int_},
+    {CLEAR, "CLEAR", ItsCommands::clear},
+    {SYNC, "SYNC", ItsCommands::sync},
+    {MAPD, "MAPD", ItsCommands::mapd},
+    {MAPC, "MAPC", ItsCommands::mapc},
+    {MAPTI, "MAPTI", ItsCommands::mapti},
+    {MAPI, "MAPI", ItsCommands::mapti},
+    {INV, "INV", ItsCommands::inv},
+    {INVALL, "INVALL", ItsCommands::invall},
+    {MOVALL, "MOVALL", ItsCommands::movall},
+    {DISCARD, "DISCARD", ItsCommands::discard},
+});
+}  // namespace
+
+const ItsCommandDesc* find_its_command(uint8_t opcode) {
+  for (const ItsCommandDesc& d : kCommands)
+    if (d.opcode == opcode) return &d;
+  return nullptr;
+}
+
+const char* its_command_name(uint8_t opcode) {
+  const ItsCommandDesc* d = find_its_command(opcode);
+  return d ? d->name : "unknown";
+}
+
+}  // namespace gicv3

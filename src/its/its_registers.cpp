@@ -1,0 +1,130 @@
+// The GITS control frame as a register table (IHI0069 12.19, Table 12-?), and the translation
+// frame (GITS_TRANSLATER). Registers and command-queue processing are under the ITS lock.
+#include <array>
+
+#include "gic/gic_core.hpp"
+#include "gicd/gicd_regs.hpp"
+#include "its/its.hpp"
+#include "mmio/irq_registers.hpp"
+
+namespace gicv3 {
+
+struct ItsRegisters {
+  using Ctx = ItsRegisters;
+  Its& its;
+
+  static uint64_t read_ctlr(Ctx& c, const mmio::Access&) {
+    // Quiescent: no command or translation is ever in progress between two accesses, so the ITS
+    // is quiescent whenever it is disabled (IHI0069 12.19.? GITS_CTLR).
+    return c.its.enabled_ ? GITS_CTLR::Enabled::mask : GITS_CTLR::Quiescent::mask;
+  }
+  static void write_ctlr(Ctx& c, const mmio::Access&, uint64_t v) {
+    const bool en = GITS_CTLR::Enabled::get(v);
+    if (en == c.its.enabled_) return;
+    c.its.enabled_ = en;
+    c.its.enabled_pub_.store(en, std::memory_order_release);
+    if (en) {
+      c.its.process_queue();  // commands already queued run now (as the trace format expects)
+    } else {
+      c.its.invalidate_all_locked();  // no translation outlives the disable
+    }
+  }
+  static uint64_t read_iidr(Ctx& c, const mmio::Access&) { return c.its.iidr_; }
+  static uint64_t read_typer(Ctx& c, const mmio::Access&) {
+    const ItsConfig& k = c.its.cfg_;
+    return GITS_TYPER::Physical::make(1) | GITS_TYPER::ITT_entry_size::make(k.itt_entry_size - 1) |
+           GITS_TYPER::ID_bits::make(k.event_id_bits - 1) | GITS_TYPER::Devbits::make(k.device_id_bits - 1) |
+           GITS_TYPER::SEIS::make(k.seis) | GITS_TYPER::PTA::make(k.pta) | GITS_TYPER::HCC::make(0) |
+           GITS_TYPER::CIDbits::make(k.collection_id_bits - 1) | GITS_TYPER::CIL::make(1);
+  }
+  static uint64_t read_cbaser(Ctx& c, const mmio::Access&) { return c.its.cbaser_; }
+  static void write_cbaser(Ctx& c, const mmio::Access&, uint64_t v) {
+    if (c.its.enabled_) {
+      // IHI0069 12.19: writing GITS_CBASER while the ITS is enabled is UNPREDICTABLE; ignored.
+      c.its.gic_.log().guest_error("its-cbaser-locked", "gits", TraceLog::kNoCpu, gits_off::CBASER, v,
+                                   "GITS_CBASER written while the ITS is enabled; ignored");
+      return;
+    }
+    c.its.cbaser_ = v;
+    c.its.creadr_ = 0;  // writing CBASER resets CREADR (IHI0069 12.19)
+    c.its.stalled_ = false;
+  }
+  static uint64_t read_cwriter(Ctx& c, const mmio::Access&) { return c.its.cwriter_; }
+  static void write_cwriter(Ctx& c, const mmio::Access&, uint64_t v) {
+    c.its.cwriter_ = GITS_CQ::Offset::make(GITS_CQ::Offset::get(v));
+    // Retry restarts a stalled queue at the command that failed (IHI0069 12.19 GITS_CWRITER).
+    if (GITS_CQ::Retry::get(v) && c.its.stalled_) c.its.stalled_ = false;
+    c.its.process_queue();
+  }
+  static uint64_t read_creadr(Ctx& c, const mmio::Access&) {
+    return c.its.creadr_ | GITS_CQ::Stalled::make(c.its.stalled_);
+  }
+  static uint64_t read_baser(Ctx& c, const mmio::Access& a) { return c.its.baser_[a.index]; }
+  static void write_baser(Ctx& c, const mmio::Access& a, uint64_t v) {
+    uint64_t& reg = c.its.baser_[a.index];
+    if (GITS_BASER::Type::get(reg) == GITS_BASER::kTypeNone) return;  // not implemented: RAZ/WI
+    if (c.its.enabled_) {
+      c.its.gic_.log().guest_error("its-baser-locked", "gits", TraceLog::kNoCpu, gits_off::BASER + 8 * a.index, v,
+                                   "GITS_BASER<n> written while the ITS is enabled; ignored");
+      return;
+    }
+    // Type and Entry_Size are read-only; every other field reads back as written (drivers such
+    // as Zephyr's check this).
+    constexpr uint64_t ro = GITS_BASER::Type::mask | GITS_BASER::Entry_Size::mask;
+    reg = (reg & ro) | (v & ~ro);
+  }
+  static uint64_t read_id(Ctx&, const mmio::Access& a) { return kGicIdRegs[a.index]; }
+};
+
+namespace {
+using Ctx = ItsRegisters;
+using Desc = mmio::RegisterDesc<Ctx>;
+using namespace gits_off;
+using mmio::reg;
+using mmio::raz_wi;
+constexpr uint8_t W32 = mmio::Width::W32, W32_64 = mmio::Width::W32 | mmio::Width::W64;
+
+constexpr auto kTable = std::to_array<Desc>({
+    reg<Ctx>("GITS_CTLR", CTLR, 4, W32, GITS_CTLR::Quiescent::mask, GITS_CTLR::Enabled::mask, Ctx::read_ctlr,
+             Ctx::write_ctlr),
+    reg<Ctx>("GITS_IIDR", IIDR, 4, W32, 0, 0, Ctx::read_iidr, nullptr),
+    reg<Ctx>("GITS_TYPER", TYPER, 8, W32_64, 0, 0, Ctx::read_typer, nullptr),
+    raz_wi<Ctx>("GITS_STATUSR", STATUSR, 4, W32),  // optional, not implemented
+    reg<Ctx>("GITS_CBASER", CBASER, 8, W32_64, 0, ~0ull, Ctx::read_cbaser, Ctx::write_cbaser),
+    reg<Ctx>("GITS_CWRITER", CWRITER, 8, W32_64, 0, ~0ull, Ctx::read_cwriter, Ctx::write_cwriter),
+    reg<Ctx>("GITS_CREADR", CREADR, 8, W32_64, 0, 0, Ctx::read_creadr, nullptr),
+    reg<Ctx>("GITS_BASER<n>", BASER, 8, W32_64, 0, ~0ull, Ctx::read_baser, Ctx::write_baser, 8),
+    reg<Ctx>("GITS_PIDR4..CIDR3", ID_REGS, 4, W32, 0, 0, Ctx::read_id, nullptr, 12),
+});
+}  // namespace
+
+uint64_t Its::mmio_read(uint32_t offset, unsigned size) {
+  if (offset >= kFrameSize) {
+    // Translation frame: GITS_TRANSLATER is write-only; everything there reads as zero.
+    gic_.log().guest_error(offset == kFrameSize + TRANSLATER ? "mmio-write-only" : "mmio-reserved", "gits-translater",
+                           TraceLog::kNoCpu, offset, 0, "read of the ITS translation frame returns 0");
+    return 0;
+  }
+  std::lock_guard l(lock_);
+  ItsRegisters ctx{*this};
+  return mmio::dispatch_read<Ctx>(kTable, ctx, offset, size, mmio::ErrorContext{gic_.log(), "gits", TraceLog::kNoCpu});
+}
+
+void Its::mmio_write(uint32_t offset, unsigned size, uint64_t value) {
+  if (offset >= kFrameSize) {
+    // A CPU write to GITS_TRANSLATER is an MSI from DeviceID 0 (as on QEMU's virt machine, where no
+    // DeviceID travels with a CPU store). 16- and 32-bit writes are allowed (IHI0069 12.19).
+    if (offset - kFrameSize == TRANSLATER && (size == 2 || size == 4)) {
+      (void)signal_msi(0, uint32_t(value));
+      return;
+    }
+    gic_.log().guest_error("mmio-reserved", "gits-translater", TraceLog::kNoCpu, offset, value,
+                           "write to the ITS translation frame other than GITS_TRANSLATER ignored");
+    return;
+  }
+  std::lock_guard l(lock_);
+  ItsRegisters ctx{*this};
+  mmio::dispatch_write<Ctx>(kTable, ctx, offset, size, value, mmio::ErrorContext{gic_.log(), "gits", TraceLog::kNoCpu});
+}
+
+}  // namespace gicv3
