@@ -6,7 +6,7 @@ set -euo pipefail
 # Build: cmake, ninja, a C++20 compiler (g++), pkg-config (for the vgic.pc test).
 # Tests: GoogleTest/GoogleMock. Benchmarks: Google Benchmark. Fuzzing/sanitizers: clang + compiler-rt.
 PKGS=(cmake ninja-build g++ make pkg-config googletest libgtest-dev libgmock-dev libbenchmark-dev
-      clang libclang-rt-dev)
+      clang libclang-rt-dev nlohmann-json3-dev zlib1g-dev)
 
 missing=()
 for p in "${PKGS[@]}"; do

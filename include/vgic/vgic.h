@@ -77,7 +77,8 @@ typedef struct vgic_config {
   unsigned nr_cpus;        /* 1..VGIC_MAX_CPUS (default 1) */
   const uint64_t *mpidr;   /* NULL, or nr_cpus MPIDR_EL1 values (Aff3..Aff0 used; must be unique).
                               Default: CPU i has Aff0 = i % 16, Aff1 = i / 16. */
-  unsigned nr_spis;        /* SPIs 32..32+nr_spis-1: a multiple of 32, 0..988 (default 256) */
+  unsigned nr_spis;        /* SPIs 32..32+nr_spis-1: a multiple of 32, 0..992 (992: up to INTID 1019);
+                              default 256 */
   unsigned nr_espis;       /* GICv3.1 extended SPIs from INTID 4096: multiple of 32, 0..1024 (default 0) */
   unsigned nr_eppis;       /* GICv3.1 extended PPIs from INTID 1056: 0, 32 or 64 (default 0) */
   unsigned priority_bits;  /* implemented priority bits, 5..8 (default 5, as on Arm's cores) */

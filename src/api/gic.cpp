@@ -5,15 +5,9 @@
 #include <set>
 #include <string>
 
-#include "gic/gic_core.hpp"
-#include "vgic/vgic.hpp"
+#include "api/gic_impl.hpp"
 
 namespace gicv3 {
-
-struct Gic::Impl {
-  explicit Impl(const Config& cfg) : core(cfg) {}
-  GicCore core;
-};
 
 namespace {
 
@@ -27,8 +21,8 @@ Status validate(const Config& c) {
   auto bad = [](std::string m) { return Status(Errc::invalid_argument, "vgic_create: " + std::move(m)); };
   if (c.nr_cpus < 1 || c.nr_cpus > VGIC_MAX_CPUS)
     return bad("nr_cpus must be 1.." + std::to_string(VGIC_MAX_CPUS) + ", got " + std::to_string(c.nr_cpus));
-  if (c.nr_spis % 32 || c.nr_spis > 988)
-    return bad("nr_spis must be a multiple of 32 in 0..988 (INTIDs 32..1019), got " + std::to_string(c.nr_spis));
+  if (c.nr_spis % 32 || c.nr_spis > 992)
+    return bad("nr_spis must be a multiple of 32 in 0..992 (992: INTIDs 32..1019), got " + std::to_string(c.nr_spis));
   if (c.nr_espis % 32 || c.nr_espis > 1024)
     return bad("nr_espis must be a multiple of 32 in 0..1024, got " + std::to_string(c.nr_espis));
   if (c.nr_eppis != 0 && c.nr_eppis != 32 && c.nr_eppis != 64)
@@ -242,7 +236,7 @@ Status Gic::set_irq_level(unsigned cpu, uint32_t intid, bool level) {
       return {Errc::invalid_argument, "vgic_set_irq_level: extended PPI " + std::to_string(intid) + " not configured"};
   } else if (id.is_shared()) {
     const Config& c = core.config();
-    const bool ok = id.is_spi() ? intid < Intid::kPpiEnd + c.nr_spis : intid < Intid::kEspiBase + c.nr_espis;
+    const bool ok = id.is_spi() ? intid < Intid::kPpiEnd + c.nr_spis : intid < Intid::kEspiBase + c.nr_espis;  // is_spi() excludes 1020..1023
     if (!ok) return {Errc::invalid_argument, "vgic_set_irq_level: SPI " + std::to_string(intid) + " not configured"};
   } else {
     return {Errc::invalid_argument, "vgic_set_irq_level: INTID " + std::to_string(intid) +

@@ -33,7 +33,7 @@ class CpuInterface {
   bool cbpr = false;
   std::array<bool, 2> igrpen{};
 
-  // Derived (recomputed by GicCore::update_cpu, never saved).
+  // Derived (recomputed by GicCore::update_cpu_locked, never saved).
   Hppi hppi;
 
   void write_pmr(uint64_t v);

@@ -70,7 +70,7 @@ uint64_t read_ctlr(SysregCtx& s, unsigned) {
   const Config& cfg = s.gic.config();
   const CpuInterface& icc = s.icc();
   return ICC_CTLR::CBPR::make(icc.cbpr) | ICC_CTLR::EOImode::make(icc.eoimode) |
-         ICC_CTLR::PRIbits::make(icc.priority_bits() - 1) | ICC_CTLR::IDbits::make(0) |
+         ICC_CTLR::PRIbits::make(icc.priority_bits() - 1) | ICC_CTLR::IDbits::make(cfg.lpi_id_bits > 16 ? 1 : 0) |
          ICC_CTLR::A3V::make(1) | ICC_CTLR::RSS::make(cfg.rss) | ICC_CTLR::ExtRange::make(1);
 }
 void write_ctlr(SysregCtx& s, unsigned, uint64_t v) {

@@ -30,7 +30,8 @@ Hppi GicCore::select_hppi_locked(CpuContext& c) {
     if (const uint32_t intid = lpis->best(prio)) best.offer(prio, intid, Group::g1);
   }
   // 1-of-N SPIs are offered to every participating CPU (awake, group enabled at its interface);
-  // the first to acknowledge takes it (IHI0069 5.1.? ; see spec-deviations.md).
+  // the first to acknowledge takes it (IHI0069 12.9, GICD_IROUTER<n>.Interrupt_Routing_Mode: the
+  // choice of PE is IMPLEMENTATION DEFINED; see docs/spec-deviations.md, row 22).
   if (!c.redist.processor_sleep) {
     for (Group g : {Group::g0, Group::g1})
       if (c.icc.igrpen[size_t(g)]) offer(dist_.best_1ofn(g));

@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -139,6 +140,16 @@ class GicCore {
   // SGI generation (ICC_SGI0R/SGI1R/ASGI1R). No CPU lock held: it locks each target in turn.
   void generate_sgi(unsigned from, uint64_t value, uint32_t enc);
 
+  // Every command an ITS executed, with its outcome (tools: replay, tracing). Lock held: the
+  // observer must not call back into vgic.
+  using CommandObserver = std::function<void(unsigned its, const RawCommand&, const CommandOutcome&)>;
+  void set_command_observer(CommandObserver fn) {
+    cmd_observer_.store(std::make_shared<const CommandObserver>(std::move(fn)));
+  }
+  void observe_command(unsigned its, const RawCommand& cmd, const CommandOutcome& o) {
+    if (auto fn = cmd_observer_.load(); fn && *fn) (*fn)(its, cmd, o);
+  }
+
   // A System Error (ITS command error with GITS_TYPER.SEIS) for the VMM.
   void system_error(unsigned its, uint32_t code) {
     if (auto fn = sei_notifier_.load(); fn && *fn) (*fn)(its, code);
@@ -164,6 +175,7 @@ class GicCore {
   std::vector<std::unique_ptr<Its>> its_;
   std::atomic<std::shared_ptr<const LineNotifier>> notifier_;
   std::atomic<std::shared_ptr<const SystemErrorNotifier>> sei_notifier_;
+  std::atomic<std::shared_ptr<const CommandObserver>> cmd_observer_;
 };
 
 }  // namespace gicv3

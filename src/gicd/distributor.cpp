@@ -1,17 +1,20 @@
 #include "gicd/distributor.hpp"
 
+#include <algorithm>
+
 #include "gicd/gicd_regs.hpp"
 
 namespace gicv3 {
 
 Distributor::Distributor(const Config& cfg, const Topology& topo)
     : topo_(topo),
-      nr_spis_(cfg.nr_spis),
+      // GICD_TYPER.ITLinesNumber = 31 announces 992 SPI slots, but INTIDs 1020..1023 are special.
+      nr_spis_(std::min(cfg.nr_spis, Intid::kSpiEnd - Intid::kPpiEnd)),
       nr_espis_(cfg.nr_espis),
       pri_mask_(uint8_t(0xff << (8 - cfg.priority_bits))),
       mbis_(cfg.mbis),
       no1n_(cfg.no1n),
-      irqs_(cfg.nr_spis + cfg.nr_espis),
+      irqs_(nr_spis_ + cfg.nr_espis),
       candidates_((irqs_.size() + 63) / 64),
       best_(new std::atomic<uint64_t>[2 * topo.nr_cpus()]) {
   for (unsigned i = 0; i < 2 * topo.nr_cpus(); ++i) best_[i].store(0, std::memory_order_relaxed);

@@ -29,11 +29,12 @@ void write_ctlr(Ctx& c, const Access&, uint64_t v) { c.d.write_ctlr(uint32_t(v),
 
 uint64_t read_typer(Ctx& c, const Access&) {
   const Config& cfg = c.gic.config();
-  // INTID bits: enough for the highest implemented INTID (LPIs extend this in the LPI work).
+  // INTID bits: the LPI space when LPIs are supported, else enough for the highest INTID.
   const unsigned top = cfg.nr_espis ? Intid::kEspiBase + cfg.nr_espis - 1 : Intid::kSpurious;
-  const unsigned id_bits = std::max(10u, unsigned(std::bit_width(top)));
+  const unsigned id_bits = cfg.lpi_id_bits ? cfg.lpi_id_bits : std::max(10u, unsigned(std::bit_width(top)));
   uint64_t v = GICD_TYPER::ITLinesNumber::make((cfg.nr_spis + 32) / 32 - 1) |
-               GICD_TYPER::MBIS::make(cfg.mbis) | GICD_TYPER::IDbits::make(id_bits - 1) |
+               GICD_TYPER::MBIS::make(cfg.mbis) | GICD_TYPER::LPIS::make(cfg.lpi_id_bits != 0) |
+               GICD_TYPER::IDbits::make(id_bits - 1) |
                GICD_TYPER::A3V::make(1) | GICD_TYPER::No1N::make(cfg.no1n) | GICD_TYPER::RSS::make(cfg.rss);
   if (cfg.nr_espis) v |= GICD_TYPER::ESPI::make(1) | GICD_TYPER::ESPI_range::make(cfg.nr_espis / 32 - 1);
   return v;
@@ -103,8 +104,9 @@ constexpr auto kTable = std::to_array<Desc>({
                    write_flag_w1<Ctx, &Irq::active, true>),
     irq_array<Ctx>("GICD_ICACTIVER", ICACTIVER, 1024, 1, W32, 0, read_flag<Ctx, &Irq::active>,
                    write_flag_w1<Ctx, &Irq::active, false>),
-    irq_array<Ctx>("GICD_IPRIORITYR", IPRIORITYR, 1024, 8, W8_32, 0, read_priority<Ctx>, write_priority<Ctx>),
-    raz_wi<Ctx>("GICD_ITARGETSR", ITARGETSR, 1024, W8_32),  // RES0 with affinity routing
+    // IPRIORITYR<n> and ITARGETSR<n> stop at n = 254 (INTID 1019); 0x7FC and 0xBFC are reserved.
+    irq_array<Ctx>("GICD_IPRIORITYR", IPRIORITYR, 1020, 8, W8_32, 0, read_priority<Ctx>, write_priority<Ctx>),
+    raz_wi<Ctx>("GICD_ITARGETSR", ITARGETSR, 1020, W8_32),  // RES0 with affinity routing
     irq_array<Ctx>("GICD_ICFGR", ICFGR, 1024, 2, W32, 0, read_config<Ctx>, write_config<Ctx>),
     raz_wi<Ctx>("GICD_IGRPMODR", IGRPMODR, 128, W32),  // RAZ/WI with DS == 1
     raz_wi<Ctx>("GICD_NSACR", NSACR, 256, W32),        // RAZ/WI with DS == 1

@@ -45,7 +45,7 @@ struct Irq {
 };
 
 // The highest-priority pending interrupt chosen for a CPU interface. Derived state: recomputed by
-// CpuInterface::update() and never saved.
+// GicCore::update_cpu_locked() and never saved.
 struct Hppi {
   uint32_t intid = Intid::kSpurious;
   uint8_t priority = 0xff;

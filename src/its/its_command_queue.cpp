@@ -56,6 +56,7 @@ void Its::process_queue() {
       o = execute(cmd);
     }
     counters_.commands.fetch_add(1, std::memory_order_relaxed);
+    gic_.observe_command(index_, cmd, o);
     if (o.kind == CommandOutcome::error) {
       report_error(cmd, o);
       if (cfg_.stall_on_error) {

@@ -40,7 +40,8 @@ struct RegisterDesc {
   uint8_t widths;          // allowed access sizes
   uint8_t bits_per_irq;    // 0: plain register(s); else a per-IRQ array with this many bits per INTID
   uint32_t first_intid;    // per-IRQ arrays: INTID of the first unit
-  uint64_t reset;          // documented reset value of each unit (tests check it)
+  uint64_t reset;          // reset value of each unit where the architecture fixes it; 0 where it
+                           // depends on the configuration or the unit (TYPER, ID registers, ICFGR0)
   uint64_t writable;       // plain registers: bits the guest may change (others keep their value)
   ReadFn read;             // nullptr: write-only (reads are RAZ + guest error)
   WriteFn write;           // nullptr: read-only (writes are ignored + guest error)
