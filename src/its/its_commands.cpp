@@ -17,10 +17,19 @@ using namespace its_cmd;
 using its_err::code;
 
 struct ItsCommands {
-  static bool icid_in_range(Its& its, uint32_t icid) {
-    if (icid >> its.cfg_.collection_id_bits) return false;
+  // Whether an ID is covered by the guest's table; else the error kind to report.
+  static uint8_t table_error(TableLookup l, uint8_t out_of_range_kind) {
+    return l == TableLookup::unreadable ? its_err::kTableUnreadable : out_of_range_kind;
+  }
+
+  static CommandOutcome check_icid(Its& its, uint8_t op, uint32_t icid) {
+    if (icid >> its.cfg_.collection_id_bits)
+      return CommandOutcome::fail(op, its_err::kCollectionOor, "ICID beyond GITS_TYPER.CIDbits");
     // HCC = 0: every collection lives in the Collection table, which must cover the ICID.
-    return its.check_id(1, icid) == TableLookup::ok;
+    const TableLookup l = its.check_id(1, icid);
+    if (l != TableLookup::ok)
+      return CommandOutcome::fail(op, table_error(l, its_err::kCollectionOor), "ICID not covered by the collection table");
+    return CommandOutcome::ok();
   }
 
   // Device + mapped event, with the architectural errors of `op`.
@@ -41,8 +50,10 @@ struct ItsCommands {
   static CommandOutcome mapd(Its& its, const RawCommand& raw) {
     const MapdCommand c = MapdCommand::decode(raw);
     const uint32_t dev = c.device.value;
-    if ((its.cfg_.device_id_bits < 32 && (dev >> its.cfg_.device_id_bits)) || its.check_id(0, dev) != TableLookup::ok)
-      return CommandOutcome::fail(MAPD, its_err::kDeviceOor, "DeviceID not covered by the device table");
+    if (its.cfg_.device_id_bits < 32 && (dev >> its.cfg_.device_id_bits))
+      return CommandOutcome::fail(MAPD, its_err::kDeviceOor, "DeviceID beyond GITS_TYPER.Devbits");
+    if (const TableLookup l = its.check_id(0, dev); l != TableLookup::ok)
+      return CommandOutcome::fail(MAPD, table_error(l, its_err::kDeviceOor), "DeviceID not covered by the device table");
     if (c.valid && unsigned(c.size) + 1 > its.cfg_.event_id_bits)
       return CommandOutcome::fail(MAPD, its_err::kSizeOor, "ITT size larger than GITS_TYPER.ID_bits");
     // Remapping a device or unmapping it drops every translation under it (IHI0069 5.3, MAPD).
@@ -62,8 +73,7 @@ struct ItsCommands {
 
   static CommandOutcome mapc(Its& its, const RawCommand& raw) {
     const MapcCommand c = MapcCommand::decode(raw);
-    if (!icid_in_range(its, c.collection.value))
-      return CommandOutcome::fail(MAPC, its_err::kCollectionOor, "ICID not covered by the collection table");
+    if (auto o = check_icid(its, MAPC, c.collection.value); o.kind != CommandOutcome::done) return o;
     unsigned cpu = 0;
     if (c.valid && !its.rdbase_to_cpu(c.rdbase, cpu))
       return CommandOutcome::fail(MAPC, its_err::kSizeOor, "RDbase names no redistributor");
@@ -89,8 +99,7 @@ struct ItsCommands {
     const unsigned lpi_bits = its.gic_.config().lpi_id_bits;
     if (c.pintid < Intid::kLpiBase || (lpi_bits < 32 && (c.pintid >> lpi_bits)))
       return CommandOutcome::fail(op, its_err::kPhysicalIdOor, "pINTID is not an LPI of this GIC");
-    if (!icid_in_range(its, c.collection.value))
-      return CommandOutcome::fail(op, its_err::kCollectionOor, "ICID not covered by the collection table");
+    if (auto o = check_icid(its, op, c.collection.value); o.kind != CommandOutcome::done) return o;
     const uint32_t chunk = c.event.value / Its::Device::kChunk;
     auto& slot = d.ites[chunk];
     if (!slot) {
@@ -112,8 +121,7 @@ struct ItsCommands {
     Its::Ite* ite;
     unsigned from;
     if (auto o = lookup_event(its, MOVI, {MOVI, c.device, c.event}, ite, from); o.kind != CommandOutcome::done) return o;
-    if (!icid_in_range(its, c.collection.value))
-      return CommandOutcome::fail(MOVI, its_err::kCollectionOor, "ICID not covered by the collection table");
+    if (auto o = check_icid(its, MOVI, c.collection.value); o.kind != CommandOutcome::done) return o;
     unsigned to;
     if (!its.collection_target(c.collection.value, to))
       return CommandOutcome::fail(MOVI, its_err::kUnmappedCollection, "target collection not mapped");
@@ -186,8 +194,7 @@ struct ItsCommands {
 
   static CommandOutcome invall(Its& its, const RawCommand& raw) {
     const InvallCommand c = InvallCommand::decode(raw);
-    if (!icid_in_range(its, c.collection.value))
-      return CommandOutcome::fail(INVALL, its_err::kCollectionOor, "ICID not covered by the collection table");
+    if (auto o = check_icid(its, INVALL, c.collection.value); o.kind != CommandOutcome::done) return o;
     unsigned cpu;
     if (!its.collection_target(c.collection.value, cpu))
       return CommandOutcome::fail(INVALL, its_err::kUnmappedCollection, "collection not mapped");

@@ -179,12 +179,14 @@ void LpiTable::bucket_remove(uint32_t intid) {
 void LpiTable::reevaluate(Chunk& c) {
   for (unsigned w = 0; w < kWords; ++w) {
     const uint64_t pend = c.pending[w].load(std::memory_order_acquire);
+    // Only LPIs pending now or before can change bucket: every bucketed LPI is in queued.
+    const uint64_t look = pend | c.queued[w];
     c.queued[w] = pend;
-    for (unsigned bitpos = 0; bitpos < 64; ++bitpos) {
+    for (uint64_t bits = look; bits; bits &= bits - 1) {
+      const unsigned bitpos = unsigned(__builtin_ctzll(bits));
       const unsigned i = w * 64 + bitpos;
       const uint32_t intid = c.base + i;
       const bool p = (pend >> bitpos) & 1;
-      if (!p && c.bucket[i] == Chunk::kNoBucket) continue;
       const uint8_t cfg = c.config[i].load(std::memory_order_acquire);
       // A pending LPI whose configuration disables it stays pending, outside the buckets, until an
       // INV makes it enabled (IHI0069 5.1.1).

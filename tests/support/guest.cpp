@@ -179,4 +179,17 @@ uint64_t Guest::guest_errors() {
   return s.guest_errors;
 }
 
+void Guest::set_eoimode(unsigned cpu, bool eoimode) {
+  const uint64_t ctlr = icc_read(cpu, icc::CTLR);
+  icc_write(cpu, icc::CTLR, eoimode ? (ctlr | 2) : (ctlr & ~uint64_t(2)));
+}
+
+void Guest::setup(uint32_t intid, bool group1, uint8_t prio, bool edge, unsigned cpu) {
+  set_group(intid, group1, cpu);
+  set_priority(intid, prio, cpu);
+  if (intid >= 16) set_edge(intid, edge, cpu);  // SGIs are always edge-triggered
+  if (!is_private(intid)) route_to_cpu(intid, cpu);
+  enable(intid, cpu);
+}
+
 }  // namespace test

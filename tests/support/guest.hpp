@@ -105,6 +105,18 @@ class Guest {
   uint64_t mpidr(unsigned cpu) const;
   uint64_t guest_errors();
 
+  // --- CPU interface steps and shorthands used by the scenario tests.
+  uint8_t rpr(unsigned cpu) { return uint8_t(icc_read(cpu, icc::RPR)); }
+  uint32_t hppir0(unsigned cpu) { return uint32_t(icc_read(cpu, icc::HPPIR0)); }
+  uint32_t hppir1(unsigned cpu) { return uint32_t(icc_read(cpu, icc::HPPIR1)); }
+  void set_pmr(unsigned cpu, uint8_t pmr) { icc_write(cpu, icc::PMR, pmr); }
+  void set_eoimode(unsigned cpu, bool eoimode);  // ICC_CTLR_EL1.EOImode, other fields kept
+  // Configures one interrupt the way a driver does before enabling it: group, priority, trigger,
+  // for an SPI the route to cpu (IROUTER), then the enable. Private INTIDs use cpu's redistributor.
+  void setup(uint32_t intid, bool group1, uint8_t prio, bool edge, unsigned cpu = 0);
+  // Sleep state of a redistributor (GICR_WAKER.ProcessorSleep).
+  void sleep(unsigned cpu) { gicr_write(cpu, gicr::WAKER, 2); }
+
  private:
   vgic_config cfg_;
   std::vector<uint64_t> mpidr_;
