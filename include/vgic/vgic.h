@@ -146,6 +146,55 @@ int vgic_signal_msi(vgic *g, uint64_t doorbell_gpa, uint32_t data, uint32_t devi
 typedef void (*vgic_sei_fn)(void *opaque, unsigned its, uint32_t error_code);
 void vgic_set_system_error_notifier(vgic *g, vgic_sei_fn fn, void *opaque);
 
+/* ---- VMM integration: the vocabulary of KVM (seeds 001, 002) ---------------------------------- */
+
+/* GSI routing (KVM_SET_GSI_ROUTING). The table is replaced as a whole; an injection racing with the
+ * update uses the old or the new table, never a mix, and takes no lock. */
+#define VGIC_ROUTE_IRQCHIP 1  /* GSI -> SPI: pin is the SPI number, INTID = pin + 32 (as KVM) */
+#define VGIC_ROUTE_MSI 2      /* GSI -> MSI: address (doorbell), data, devid */
+#define VGIC_MSI_VALID_DEVID 1
+typedef struct vgic_gsi_route {
+  uint32_t gsi;
+  uint32_t type;    /* VGIC_ROUTE_IRQCHIP or VGIC_ROUTE_MSI */
+  uint32_t flags;   /* VGIC_MSI_VALID_DEVID (required for an ITS doorbell) */
+  uint32_t pin;     /* irqchip */
+  uint64_t address; /* msi */
+  uint32_t data;    /* msi */
+  uint32_t devid;   /* msi */
+} vgic_gsi_route;
+int vgic_set_gsi_routing(vgic *g, const vgic_gsi_route *routes, unsigned nr);
+/* KVM_IRQ_LINE on a GSI: irqchip routes follow level; MSI routes fire when level is 1. Returns the
+ * number of routes that delivered (>= 0), VGIC_ENOENT if the GSI has no route. */
+int vgic_set_gsi_level(vgic *g, uint32_t gsi, int level);
+
+/* irqfd (KVM_IRQFD). A signal on eventfd injects gsi: MSI routes and edge SPIs are triggered. With a
+ * resamplefd (>= 0) the route is level-triggered: the line is raised on the signal and lowered, and
+ * resamplefd signalled, when the guest DEACTIVATES the interrupt (EOI with EOImode 0, or ICC_DIR);
+ * ICPENDR/ISPENDR writes are not deactivations. vgic never closes the descriptors. A signal that
+ * arrived before vgic_irqfd_deassign() returns is delivered; none is delivered after it.
+ * Event loop: either vgic_irqfd_start_thread(), or the VMM polls vgic_irqfd_poll_fd() (readable
+ * when an irqfd is signalled) and calls vgic_irqfd_dispatch() (never blocks; returns the number
+ * of signals injected). */
+int vgic_irqfd_assign(vgic *g, int eventfd, uint32_t gsi, int resamplefd);
+int vgic_irqfd_deassign(vgic *g, int eventfd, uint32_t gsi);
+int vgic_irqfd_start_thread(vgic *g);
+int vgic_irqfd_poll_fd(vgic *g);
+int vgic_irqfd_dispatch(vgic *g);
+
+/* Ack notifiers for VMM code that is not eventfd-based: fn runs on the vCPU thread that deactivated
+ * intid (an SPI, or a PPI of cpu), after vgic released its locks; it may call vgic. Returns an id
+ * (> 0) or a negative error. */
+typedef void (*vgic_ack_fn)(void *opaque, unsigned cpu, uint32_t intid);
+int vgic_register_ack_notifier(vgic *g, unsigned cpu, uint32_t intid, vgic_ack_fn fn, void *opaque);
+int vgic_unregister_ack_notifier(vgic *g, int id);
+
+/* Output levels of in-kernel devices (KVM_CAP_ARM_USER_IRQ): the bitmap of
+ * run->s.regs.device_irq_level, synced after every exit. Default map: bit 0 (EL1 virtual timer) ->
+ * PPI 27, bit 1 (EL1 physical timer) -> PPI 30, bit 2 (PMU) -> PPI 23, all level devices. An edge
+ * device produces exactly one interrupt per 0 -> 1 transition of its bit. ppi 0 unmaps a bit. */
+int vgic_sync_device_irq_level(vgic *g, unsigned cpu, uint64_t bits);
+int vgic_set_device_irq_map(vgic *g, unsigned bit, uint32_t ppi, int edge);
+
 /* Current output lines of a vCPU: bit 0 IRQ, bit 1 FIQ. Lock-free. */
 #define VGIC_LINE_IRQ 1
 #define VGIC_LINE_FIQ 2

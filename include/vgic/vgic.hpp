@@ -105,7 +105,20 @@ struct TraceEvent {
   std::string detail;
 };
 
+// One route of the GSI routing table (KVM_SET_GSI_ROUTING).
+struct GsiRoute {
+  enum class Type : uint8_t { irqchip, msi };
+  uint32_t gsi = 0;
+  Type type = Type::irqchip;
+  uint32_t intid = 0;     // irqchip: the SPI (KVM's pin + 32)
+  uint64_t address = 0;   // msi: doorbell (GITS_TRANSLATER or GICD_SETSPI_NSR)
+  uint32_t data = 0;
+  uint32_t devid = 0;
+  bool devid_valid = false;
+};
+
 using LineNotifier = std::function<void(unsigned cpu, int lines)>;
+using AckNotifier = std::function<void(unsigned cpu, uint32_t intid)>;
 using SystemErrorNotifier = std::function<void(unsigned its, uint32_t error_code)>;
 using TraceSink = std::function<void(const TraceEvent&)>;
 
@@ -134,6 +147,19 @@ class Gic {
   // configuration), or a negative Errc value (no doorbell at that address). See vgic.h.
   int signal_msi(uint64_t doorbell_gpa, uint32_t data, uint32_t devid);
   void set_system_error_notifier(SystemErrorNotifier fn);
+
+  // --- VMM integration (see vgic.h for the semantics).
+  Status set_gsi_routing(std::vector<GsiRoute> routes);
+  int set_gsi_level(uint32_t gsi, bool level);  // routes delivered, or negative Errc
+  Status irqfd_assign(int eventfd, uint32_t gsi, int resamplefd = -1);
+  Status irqfd_deassign(int eventfd, uint32_t gsi);
+  Status irqfd_start_thread();
+  int irqfd_poll_fd() const;
+  int irqfd_dispatch();
+  int register_ack_notifier(unsigned cpu, uint32_t intid, AckNotifier fn);  // id > 0, or negative Errc
+  Status unregister_ack_notifier(int id);
+  Status sync_device_irq_level(unsigned cpu, uint64_t bits);
+  Status set_device_irq_map(unsigned bit, uint32_t ppi, bool edge);
 
   // Bit 0 IRQ, bit 1 FIQ; -1 for an invalid cpu. Lock-free.
   int cpu_lines(unsigned cpu) const;

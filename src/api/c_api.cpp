@@ -1,6 +1,7 @@
 // The C API: a thin layer over the C++ facade. No behaviour lives here.
 #include <cstring>
 #include <new>
+#include <vector>
 
 #include "vgic/vgic.h"
 #include "vgic/vgic.hpp"
@@ -97,6 +98,61 @@ void vgic_set_system_error_notifier(vgic* g, vgic_sei_fn fn, void* opaque) {
     return;
   }
   g->gic->set_system_error_notifier([fn, opaque](unsigned its, uint32_t code) { fn(opaque, its, code); });
+}
+
+int vgic_set_gsi_routing(vgic* g, const vgic_gsi_route* routes, unsigned nr) {
+  if (!g) return null_handle("vgic_set_gsi_routing");
+  if (nr && !routes) return ret({gicv3::Errc::fault, "vgic_set_gsi_routing: routes is NULL"});
+  std::vector<gicv3::GsiRoute> v;
+  v.reserve(nr);
+  for (unsigned i = 0; i < nr; ++i) {
+    const vgic_gsi_route& r = routes[i];
+    gicv3::GsiRoute k;
+    k.gsi = r.gsi;
+    if (r.type == VGIC_ROUTE_IRQCHIP) {
+      k.type = gicv3::GsiRoute::Type::irqchip;
+      k.intid = r.pin + 32;
+      if (r.pin > 0xffffu) return ret({gicv3::Errc::invalid_argument, "vgic_set_gsi_routing: pin out of range"});
+    } else if (r.type == VGIC_ROUTE_MSI) {
+      k.type = gicv3::GsiRoute::Type::msi;
+      k.address = r.address;
+      k.data = r.data;
+      k.devid = r.devid;
+      k.devid_valid = r.flags & VGIC_MSI_VALID_DEVID;
+    } else {
+      return ret({gicv3::Errc::invalid_argument, "vgic_set_gsi_routing: route " + std::to_string(i) + " has an unknown type"});
+    }
+    v.push_back(k);
+  }
+  return ret(g->gic->set_gsi_routing(std::move(v)));
+}
+
+int vgic_set_gsi_level(vgic* g, uint32_t gsi, int level) {
+  return g ? g->gic->set_gsi_level(gsi, level != 0) : null_handle("vgic_set_gsi_level");
+}
+int vgic_irqfd_assign(vgic* g, int eventfd, uint32_t gsi, int resamplefd) {
+  return g ? ret(g->gic->irqfd_assign(eventfd, gsi, resamplefd)) : null_handle("vgic_irqfd_assign");
+}
+int vgic_irqfd_deassign(vgic* g, int eventfd, uint32_t gsi) {
+  return g ? ret(g->gic->irqfd_deassign(eventfd, gsi)) : null_handle("vgic_irqfd_deassign");
+}
+int vgic_irqfd_start_thread(vgic* g) { return g ? ret(g->gic->irqfd_start_thread()) : null_handle("vgic_irqfd_start_thread"); }
+int vgic_irqfd_poll_fd(vgic* g) { return g ? g->gic->irqfd_poll_fd() : null_handle("vgic_irqfd_poll_fd"); }
+int vgic_irqfd_dispatch(vgic* g) { return g ? g->gic->irqfd_dispatch() : null_handle("vgic_irqfd_dispatch"); }
+
+int vgic_register_ack_notifier(vgic* g, unsigned cpu, uint32_t intid, vgic_ack_fn fn, void* opaque) {
+  if (!g) return null_handle("vgic_register_ack_notifier");
+  if (!fn) return ret({gicv3::Errc::invalid_argument, "vgic_register_ack_notifier: fn is NULL"});
+  return g->gic->register_ack_notifier(cpu, intid, [fn, opaque](unsigned c, uint32_t i) { fn(opaque, c, i); });
+}
+int vgic_unregister_ack_notifier(vgic* g, int id) {
+  return g ? ret(g->gic->unregister_ack_notifier(id)) : null_handle("vgic_unregister_ack_notifier");
+}
+int vgic_sync_device_irq_level(vgic* g, unsigned cpu, uint64_t bits) {
+  return g ? ret(g->gic->sync_device_irq_level(cpu, bits)) : null_handle("vgic_sync_device_irq_level");
+}
+int vgic_set_device_irq_map(vgic* g, unsigned bit, uint32_t ppi, int edge) {
+  return g ? ret(g->gic->set_device_irq_map(bit, ppi, edge != 0)) : null_handle("vgic_set_device_irq_map");
 }
 
 int vgic_cpu_lines(vgic* g, unsigned cpu) {

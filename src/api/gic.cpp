@@ -257,6 +257,40 @@ int Gic::signal_msi(uint64_t doorbell_gpa, uint32_t data, uint32_t devid) {
 
 void Gic::set_system_error_notifier(SystemErrorNotifier fn) { impl_->core.set_system_error_notifier(std::move(fn)); }
 
+Status Gic::set_gsi_routing(std::vector<GsiRoute> routes) { return impl_->routing.set(std::move(routes)); }
+
+int Gic::set_gsi_level(uint32_t gsi, bool level) {
+  const int n = impl_->routing.set_level(gsi, level);
+  if (n < 0) {
+    set_last_error(Status(Errc::no_entry, "vgic_set_gsi_level: GSI " + std::to_string(gsi) + " has no route"));
+    return VGIC_ENOENT;
+  }
+  return n;
+}
+
+Status Gic::irqfd_assign(int eventfd, uint32_t gsi, int resamplefd) { return impl_->irqfds.assign(eventfd, gsi, resamplefd); }
+Status Gic::irqfd_deassign(int eventfd, uint32_t gsi) { return impl_->irqfds.deassign(eventfd, gsi); }
+Status Gic::irqfd_start_thread() { return impl_->irqfds.start_thread(); }
+int Gic::irqfd_poll_fd() const { return impl_->irqfds.poll_fd(); }
+int Gic::irqfd_dispatch() { return impl_->irqfds.dispatch(); }
+
+int Gic::register_ack_notifier(unsigned cpu, uint32_t intid, AckNotifier fn) {
+  const Config& c = config();
+  const Intid id{intid};
+  const bool spi = (id.is_spi() && intid < Intid::kPpiEnd + c.nr_spis) || (id.is_espi() && intid < Intid::kEspiBase + c.nr_espis);
+  const bool ppi = (id.is_ppi() || (id.is_eppi() && intid < Intid::kEppiBase + c.nr_eppis)) && cpu < c.nr_cpus;
+  if ((!spi && !ppi) || !fn) {
+    set_last_error(Status(Errc::invalid_argument, "vgic_register_ack_notifier: INTID " + std::to_string(intid) +
+                                                      " is no implemented SPI or PPI of that cpu, or fn is NULL"));
+    return VGIC_EINVAL;
+  }
+  return impl_->irqfds.add_ack_notifier(spi ? 0 : cpu, intid, std::move(fn));
+}
+
+Status Gic::unregister_ack_notifier(int id) { return impl_->irqfds.remove_ack_notifier(id); }
+Status Gic::sync_device_irq_level(unsigned cpu, uint64_t bits) { return impl_->user_irq.sync(cpu, bits); }
+Status Gic::set_device_irq_map(unsigned bit, uint32_t ppi, bool edge) { return impl_->user_irq.set_map(bit, ppi, edge); }
+
 int Gic::cpu_lines(unsigned cpu) const {
   if (cpu >= impl_->core.nr_cpus()) return -1;
   return impl_->core.cpu(cpu).lines.load(std::memory_order_acquire);

@@ -144,6 +144,7 @@ SysregResult run(GicCore& gic, unsigned cpu, uint32_t enc, bool is_write, uint64
     gic.with_cpu(c, [&] { op(*d, s, index); });
   else
     op(*d, s, index);
+  gic.flush_acks();  // EOIR/DIR deactivations someone listens for, now that no lock is held
   return SysregResult::ok;
 }
 

@@ -1,9 +1,37 @@
 // Moving interrupts between the blocks: choosing each CPU's highest-priority pending interrupt,
 // acknowledge, priority drop, deactivation and SGI generation (IHI0069 4.1, 4.7, 4.8, 12.2).
+#include <vector>
+
 #include "cpuif/icc_regs.hpp"
 #include "gic/gic_core.hpp"
 
 namespace gicv3 {
+
+namespace {
+// Deactivations that someone asked to hear about, collected while locks are held and fired by
+// flush_acks() once they are released. Per thread: each vCPU thread flushes its own.
+thread_local std::vector<std::pair<unsigned, uint32_t>> t_acks;
+}  // namespace
+
+void GicCore::set_ack_notify(unsigned cpu, uint32_t intid, bool on) {
+  if (Intid{intid}.is_private()) {
+    CpuContext& c = *cpus_[cpu];
+    with_cpu(c, [&] {
+      if (Irq* irq = c.redist.find(intid)) irq->ack_notify = on;
+    });
+    return;
+  }
+  DistTxn txn(*this);
+  if (Irq* irq = dist_.find(intid)) irq->ack_notify = on;
+}
+
+void GicCore::flush_acks() {
+  if (t_acks.empty()) return;
+  std::vector<std::pair<unsigned, uint32_t>> acks;
+  acks.swap(t_acks);
+  if (auto fn = ack_listener_.load(); fn && *fn)
+    for (auto [cpu, intid] : acks) (*fn)(cpu, intid);
+}
 
 Hppi GicCore::select_hppi_locked(CpuContext& c) {
   Hppi best;
@@ -118,6 +146,7 @@ void GicCore::deactivate(CpuContext& c, uint32_t intid, int group_check) {
       return false;
     }
     irq->active = false;
+    if (irq->ack_notify) t_acks.emplace_back(c.index, intid);
     return true;
   };
   if (id.is_private()) {

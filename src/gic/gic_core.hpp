@@ -140,6 +140,17 @@ class GicCore {
   // SGI generation (ICC_SGI0R/SGI1R/ASGI1R). No CPU lock held: it locks each target in turn.
   void generate_sgi(unsigned from, uint64_t value, uint32_t enc);
 
+  // --- Deactivation notifications (seed 001: an ack comes from the guest deactivating the
+  // interrupt, by EOI with EOImode 0 or by ICC_DIR; never from ICPENDR/ISPENDR/ICACTIVER writes).
+  // The listener runs on the deactivating vCPU's thread after vgic released its locks, so it may
+  // call back into vgic (e.g. lower a line).
+  using AckListener = std::function<void(unsigned cpu, uint32_t intid)>;
+  void set_ack_listener(AckListener fn) { ack_listener_.store(std::make_shared<const AckListener>(std::move(fn))); }
+  // Marks an SPI (any cpu) or a PPI (of cpu) as wanting deactivation notifications.
+  void set_ack_notify(unsigned cpu, uint32_t intid, bool on);
+  // Fires the notifications collected on this thread (called where vgic released its locks).
+  void flush_acks();
+
   // Every command an ITS executed, with its outcome (tools: replay, tracing). Lock held: the
   // observer must not call back into vgic.
   using CommandObserver = std::function<void(unsigned its, const RawCommand&, const CommandOutcome&)>;
@@ -176,6 +187,7 @@ class GicCore {
   std::atomic<std::shared_ptr<const LineNotifier>> notifier_;
   std::atomic<std::shared_ptr<const SystemErrorNotifier>> sei_notifier_;
   std::atomic<std::shared_ptr<const CommandObserver>> cmd_observer_;
+  std::atomic<std::shared_ptr<const AckListener>> ack_listener_;
 };
 
 }  // namespace gicv3

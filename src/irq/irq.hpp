@@ -23,6 +23,8 @@ struct Irq {
   bool line = false;       // level of the input wire (vgic_set_irq_level)
   bool msg_level = false;  // level SPI asserted by GICD_SETSPI_NSR until GICD_CLRSPI_NSR
   bool active = false;
+  // Someone (irqfd resample, an ack notifier) wants to know when the guest deactivates it.
+  bool ack_notify = false;
 
   // SPI routing (GICD_IROUTER<n>); target resolved when IROUTER is written.
   uint64_t route = 0;

@@ -140,8 +140,9 @@ struct MovallCommand {
   }
 };
 
-// Command error encodings (IHI0069, ITS command error encodings): 0x01 << 16 | opcode << 8 | kind,
-// the values that Linux/KVM use.
+// Command error encodings (IHI0069, ITS command error encodings): 0x01 << 16 | command << 8 | kind,
+// the values that Linux/KVM use. The command field is the opcode, except for CLEAR (0x04), whose
+// errors are 0x0105xx (Linux E_ITS_CLEAR_UNMAPPED_INTERRUPT = 0x010507, Arm GIC-600 CLEAR_* = 0x105xx).
 namespace its_err {
 constexpr uint8_t kDeviceOor = 0x01;       // DeviceID out of range
 constexpr uint8_t kSizeOor = 0x02;         // MAPD ITT size / MAPC, MOVALL, SYNC processor out of range
@@ -156,7 +157,9 @@ constexpr uint8_t kRdbaseOor = 0x01;       // MOVALL/SYNC: RDbase names no redis
 constexpr uint8_t kTableUnreadable = 0xE0;  // a level-1 table entry or the queue could not be read
 constexpr uint8_t kNoResources = 0xE1;      // the host memory budget is exhausted
 constexpr uint8_t kUnknownCommand = 0xFF;
-constexpr uint32_t code(uint8_t opcode, uint8_t kind) { return 0x010000u | uint32_t(opcode) << 8 | kind; }
+constexpr uint32_t code(uint8_t opcode, uint8_t kind) {
+  return 0x010000u | uint32_t(opcode == its_cmd::CLEAR ? 0x05 : opcode) << 8 | kind;
+}
 }  // namespace its_err
 
 }  // namespace gicv3

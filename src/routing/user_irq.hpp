@@ -1,0 +1,37 @@
+// Output levels of in-kernel devices (seed 002, KVM_CAP_ARM_USER_IRQ): the bitmap a VMM reads from
+// run->s.regs.device_irq_level after every exit, fed to the GIC. Bit 0 EL1 virtual timer -> PPI 27,
+// bit 1 EL1 physical timer -> PPI 30, bit 2 PMU overflow -> PPI 23 (configurable). A level device
+// drives its PPI's line; an edge device produces exactly one edge per 0 -> 1 transition of its
+// bit, however often the same level is synced again.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+#include "vgic/vgic.hpp"
+
+namespace gicv3 {
+
+class GicCore;
+
+class UserIrqLevels {
+ public:
+  explicit UserIrqLevels(GicCore& gic);
+  Status set_map(unsigned bit, uint32_t ppi, bool edge);
+  Status sync(unsigned cpu, uint64_t bits);
+
+ private:
+  struct Device {
+    uint32_t ppi = 0;  // 0: unmapped bit
+    bool edge = false;
+  };
+  GicCore& gic_;
+  std::mutex map_lock_;
+  std::array<Device, 64> map_{};
+  std::unique_ptr<std::atomic<uint64_t>[]> last_;  // per CPU: the bits of the previous sync
+};
+
+}  // namespace gicv3
