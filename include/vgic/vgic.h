@@ -12,10 +12,11 @@
  * which should be installed before vCPUs run (installing one while others run is safe, but a callback
  * already in flight may still see the old one).
  *
- * Callbacks (line notifier, trace sink) may be invoked from any thread that calls into vgic, after
- * vgic has released its internal locks for that CPU. A callback may call vgic_cpu_lines() and
- * vgic_get_stats(); it must not call any other vgic function on the same instance (that could
- * recurse into the notifier of the same CPU).
+ * The line notifier and the trace sink may be invoked from any thread that calls into vgic, WITH
+ * vgic's internal locks held (the line notifier under that CPU's lock, so its calls for one CPU are
+ * ordered). Such a callback may call vgic_cpu_lines() and vgic_get_stats() only; anything else on
+ * the same instance could deadlock. Ack notifiers and irqfd resampling are different: they run
+ * after vgic released its locks and may call any vgic function.
  *
  * Errors
  * ------
@@ -194,6 +195,41 @@ int vgic_unregister_ack_notifier(vgic *g, int id);
  * device produces exactly one interrupt per 0 -> 1 transition of its bit. ppi 0 unmaps a bit. */
 int vgic_sync_device_irq_level(vgic *g, unsigned cpu, uint64_t bits);
 int vgic_set_device_irq_map(vgic *g, unsigned bit, uint32_t ppi, int edge);
+
+/* ---- KVM device-attribute API (KVM_{GET,SET,HAS}_DEVICE_ATTR on KVM_DEV_TYPE_ARM_VGIC_V3 and
+ * KVM_DEV_TYPE_ARM_VGIC_ITS): the same groups, attribute encodings, value sizes and error meanings,
+ * so that a VMM's KVM save/restore code carries over. These are the VMM's accesses, not the guest's:
+ * restoring GICD_ISPENDR sets the pending state without side effects, GITS_CREADR and GITS_CWRITER
+ * are writable, read-only ID registers accept only the value vgic implements. Errors: VGIC_ENXIO
+ * unknown group/attribute/register, VGIC_EINVAL bad value or MPIDR, VGIC_EFAULT addr NULL,
+ * VGIC_EBUSY a vCPU is declared running (state groups), VGIC_EEXIST an address set differently. */
+#define VGIC_DEV_GRP_ADDR 0
+#define VGIC_DEV_GRP_DIST_REGS 1        /* u32; attr = offset */
+#define VGIC_DEV_GRP_NR_IRQS 3          /* u32 */
+#define VGIC_DEV_GRP_CTRL 4             /* no value */
+#define VGIC_DEV_GRP_REDIST_REGS 5      /* u32; attr = MPIDR affinity << 32 | offset from RD_base */
+#define VGIC_DEV_GRP_CPU_SYSREGS 6      /* u64; attr = MPIDR affinity << 32 | sysreg encoding */
+#define VGIC_DEV_GRP_LEVEL_INFO 7       /* u32; attr = MPIDR << 32 | info << 10 | INTID (multiple of 32) */
+#define VGIC_DEV_GRP_ITS_REGS 8         /* u64; attr = offset (ITS device only) */
+#define VGIC_ADDR_TYPE_DIST 2           /* GRP_ADDR attributes (u64) */
+#define VGIC_ADDR_TYPE_REDIST 3
+#define VGIC_ADDR_TYPE_ITS 4
+#define VGIC_ADDR_TYPE_REDIST_REGION 5
+#define VGIC_CTRL_INIT 0                /* GRP_CTRL attributes */
+#define VGIC_CTRL_ITS_SAVE_TABLES 1
+#define VGIC_CTRL_ITS_RESTORE_TABLES 2
+#define VGIC_CTRL_SAVE_PENDING_TABLES 3
+#define VGIC_CTRL_ITS_RESET 4
+#define VGIC_ATTR_MPIDR_SHIFT 32        /* Aff3 << 24 | Aff2 << 16 | Aff1 << 8 | Aff0 */
+#define VGIC_LEVEL_INFO_LINE_LEVEL 0
+int vgic_get_attr(vgic *g, uint32_t group, uint64_t attr, void *addr);
+int vgic_set_attr(vgic *g, uint32_t group, uint64_t attr, void *addr);
+int vgic_has_attr(vgic *g, uint32_t group, uint64_t attr, void *addr);
+int vgic_its_get_attr(vgic *g, unsigned its, uint32_t group, uint64_t attr, void *addr);
+int vgic_its_set_attr(vgic *g, unsigned its, uint32_t group, uint64_t attr, void *addr);
+int vgic_its_has_attr(vgic *g, unsigned its, uint32_t group, uint64_t attr, void *addr);
+/* Declares a vCPU running (1) or stopped (0); while any runs, state groups answer VGIC_EBUSY. */
+int vgic_vcpu_running(vgic *g, unsigned cpu, int running);
 
 /* Current output lines of a vCPU: bit 0 IRQ, bit 1 FIQ. Lock-free. */
 #define VGIC_LINE_IRQ 1

@@ -161,6 +161,12 @@ class Gic {
   Status sync_device_irq_level(unsigned cpu, uint64_t bits);
   Status set_device_irq_map(unsigned bit, uint32_t ppi, bool edge);
 
+  // KVM device-attribute API (see vgic.h). Return 0 or a negative VGIC_E* value, as KVM.
+  enum class AttrOp { get, set, has };
+  int device_attr(AttrOp op, uint32_t group, uint64_t attr, void* addr);
+  int its_attr(unsigned its, AttrOp op, uint32_t group, uint64_t attr, void* addr);
+  Status vcpu_running(unsigned cpu, bool running);
+
   // Bit 0 IRQ, bit 1 FIQ; -1 for an invalid cpu. Lock-free.
   int cpu_lines(unsigned cpu) const;
   void set_line_notifier(LineNotifier fn);

@@ -155,6 +155,28 @@ int vgic_set_device_irq_map(vgic* g, unsigned bit, uint32_t ppi, int edge) {
   return g ? ret(g->gic->set_device_irq_map(bit, ppi, edge != 0)) : null_handle("vgic_set_device_irq_map");
 }
 
+int vgic_get_attr(vgic* g, uint32_t group, uint64_t attr, void* addr) {
+  return g ? g->gic->device_attr(gicv3::Gic::AttrOp::get, group, attr, addr) : null_handle("vgic_get_attr");
+}
+int vgic_set_attr(vgic* g, uint32_t group, uint64_t attr, void* addr) {
+  return g ? g->gic->device_attr(gicv3::Gic::AttrOp::set, group, attr, addr) : null_handle("vgic_set_attr");
+}
+int vgic_has_attr(vgic* g, uint32_t group, uint64_t attr, void* addr) {
+  return g ? g->gic->device_attr(gicv3::Gic::AttrOp::has, group, attr, addr) : null_handle("vgic_has_attr");
+}
+int vgic_its_get_attr(vgic* g, unsigned its, uint32_t group, uint64_t attr, void* addr) {
+  return g ? g->gic->its_attr(its, gicv3::Gic::AttrOp::get, group, attr, addr) : null_handle("vgic_its_get_attr");
+}
+int vgic_its_set_attr(vgic* g, unsigned its, uint32_t group, uint64_t attr, void* addr) {
+  return g ? g->gic->its_attr(its, gicv3::Gic::AttrOp::set, group, attr, addr) : null_handle("vgic_its_set_attr");
+}
+int vgic_its_has_attr(vgic* g, unsigned its, uint32_t group, uint64_t attr, void* addr) {
+  return g ? g->gic->its_attr(its, gicv3::Gic::AttrOp::has, group, attr, addr) : null_handle("vgic_its_has_attr");
+}
+int vgic_vcpu_running(vgic* g, unsigned cpu, int running) {
+  return g ? ret(g->gic->vcpu_running(cpu, running != 0)) : null_handle("vgic_vcpu_running");
+}
+
 int vgic_cpu_lines(vgic* g, unsigned cpu) {
   if (!g) return null_handle("vgic_cpu_lines");
   const int l = g->gic->cpu_lines(cpu);

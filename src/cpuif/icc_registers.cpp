@@ -20,6 +20,7 @@ struct SysregDesc {
   uint32_t encoding;
   uint8_t count;  // AP0R<n>/AP1R<n>: consecutive op2 values
   bool locked;    // runs under the CPU lock (all but SGI generation)
+  bool state;     // CPU interface state the VMM saves and restores (KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS)
   uint64_t (*read)(SysregCtx&, unsigned index);          // nullptr: reads are UNDEFINED
   void (*write)(SysregCtx&, unsigned index, uint64_t);  // nullptr: writes are UNDEFINED
 };
@@ -93,26 +94,26 @@ void write_igrpen(SysregCtx& s, unsigned, uint64_t v) {
 }
 
 constexpr auto kTable = std::to_array<SysregDesc>({
-    {"ICC_PMR_EL1", icc::PMR, 1, true, read_pmr, write_pmr},
-    {"ICC_IAR0_EL1", icc::IAR0, 1, true, read_iar<0>, nullptr},
-    {"ICC_EOIR0_EL1", icc::EOIR0, 1, true, nullptr, write_eoir<0>},
-    {"ICC_HPPIR0_EL1", icc::HPPIR0, 1, true, read_hppir<0>, nullptr},
-    {"ICC_BPR0_EL1", icc::BPR0, 1, true, read_bpr<0>, write_bpr<0>},
-    {"ICC_AP0R<n>_EL1", icc::AP0R0, 4, true, read_apr<0>, write_apr<0>},
-    {"ICC_AP1R<n>_EL1", icc::AP1R0, 4, true, read_apr<1>, write_apr<1>},
-    {"ICC_DIR_EL1", icc::DIR, 1, true, nullptr, write_dir},
-    {"ICC_RPR_EL1", icc::RPR, 1, true, read_rpr, nullptr},
-    {"ICC_SGI1R_EL1", icc::SGI1R, 1, false, nullptr, write_sgi<icc::SGI1R>},
-    {"ICC_ASGI1R_EL1", icc::ASGI1R, 1, false, nullptr, write_sgi<icc::ASGI1R>},
-    {"ICC_SGI0R_EL1", icc::SGI0R, 1, false, nullptr, write_sgi<icc::SGI0R>},
-    {"ICC_IAR1_EL1", icc::IAR1, 1, true, read_iar<1>, nullptr},
-    {"ICC_EOIR1_EL1", icc::EOIR1, 1, true, nullptr, write_eoir<1>},
-    {"ICC_HPPIR1_EL1", icc::HPPIR1, 1, true, read_hppir<1>, nullptr},
-    {"ICC_BPR1_EL1", icc::BPR1, 1, true, read_bpr<1>, write_bpr<1>},
-    {"ICC_CTLR_EL1", icc::CTLR, 1, true, read_ctlr, write_ctlr},
-    {"ICC_SRE_EL1", icc::SRE, 1, true, read_sre, write_sre},
-    {"ICC_IGRPEN0_EL1", icc::IGRPEN0, 1, true, read_igrpen<0>, write_igrpen<0>},
-    {"ICC_IGRPEN1_EL1", icc::IGRPEN1, 1, true, read_igrpen<1>, write_igrpen<1>},
+    {"ICC_PMR_EL1", icc::PMR, 1, true, true, read_pmr, write_pmr},
+    {"ICC_IAR0_EL1", icc::IAR0, 1, true, false, read_iar<0>, nullptr},
+    {"ICC_EOIR0_EL1", icc::EOIR0, 1, true, false, nullptr, write_eoir<0>},
+    {"ICC_HPPIR0_EL1", icc::HPPIR0, 1, true, false, read_hppir<0>, nullptr},
+    {"ICC_BPR0_EL1", icc::BPR0, 1, true, true, read_bpr<0>, write_bpr<0>},
+    {"ICC_AP0R<n>_EL1", icc::AP0R0, 4, true, true, read_apr<0>, write_apr<0>},
+    {"ICC_AP1R<n>_EL1", icc::AP1R0, 4, true, true, read_apr<1>, write_apr<1>},
+    {"ICC_DIR_EL1", icc::DIR, 1, true, false, nullptr, write_dir},
+    {"ICC_RPR_EL1", icc::RPR, 1, true, false, read_rpr, nullptr},
+    {"ICC_SGI1R_EL1", icc::SGI1R, 1, false, false, nullptr, write_sgi<icc::SGI1R>},
+    {"ICC_ASGI1R_EL1", icc::ASGI1R, 1, false, false, nullptr, write_sgi<icc::ASGI1R>},
+    {"ICC_SGI0R_EL1", icc::SGI0R, 1, false, false, nullptr, write_sgi<icc::SGI0R>},
+    {"ICC_IAR1_EL1", icc::IAR1, 1, true, false, read_iar<1>, nullptr},
+    {"ICC_EOIR1_EL1", icc::EOIR1, 1, true, false, nullptr, write_eoir<1>},
+    {"ICC_HPPIR1_EL1", icc::HPPIR1, 1, true, false, read_hppir<1>, nullptr},
+    {"ICC_BPR1_EL1", icc::BPR1, 1, true, true, read_bpr<1>, write_bpr<1>},
+    {"ICC_CTLR_EL1", icc::CTLR, 1, true, true, read_ctlr, write_ctlr},
+    {"ICC_SRE_EL1", icc::SRE, 1, true, true, read_sre, write_sre},
+    {"ICC_IGRPEN0_EL1", icc::IGRPEN0, 1, true, true, read_igrpen<0>, write_igrpen<0>},
+    {"ICC_IGRPEN1_EL1", icc::IGRPEN1, 1, true, true, read_igrpen<1>, write_igrpen<1>},
 });
 
 const SysregDesc* find(uint32_t enc, unsigned& index) {
@@ -149,6 +150,27 @@ SysregResult run(GicCore& gic, unsigned cpu, uint32_t enc, bool is_write, uint64
 }
 
 }  // namespace
+
+int GicCore::sysreg_uaccess(unsigned cpu, uint32_t enc, uint64_t& value, bool is_write) {
+  unsigned index = 0;
+  const SysregDesc* d = find(enc, index);
+  CpuContext& c = *cpus_[cpu];
+  if (!d || !d->state || (d->count > 1 && index >= c.icc.nr_apr())) return VGIC_ENXIO;
+  SysregCtx s{*this, c};
+  return with_cpu(c, [&]() -> int {
+    if (!is_write) {
+      value = d->read(s, index);
+      return 0;
+    }
+    if (enc == icc::CTLR) {
+      // Only a value this CPU interface can honour: its read-only fields must match.
+      constexpr uint64_t rw = mask_of<ICC_CTLR::CBPR, ICC_CTLR::EOImode>();
+      if ((value & ~rw & ~ICC_CTLR::PMHE::mask) != (read_ctlr(s, 0) & ~rw)) return VGIC_EINVAL;
+    }
+    d->write(s, index, value);
+    return 0;
+  });
+}
 
 SysregResult GicCore::sysreg_read(unsigned cpu, uint32_t enc, uint64_t& value) {
   value = 0;

@@ -1,5 +1,7 @@
 #include "gic/gic_core.hpp"
 
+#include "gicr/gicr_regs.hpp"
+
 namespace gicv3 {
 
 namespace {
@@ -17,6 +19,61 @@ GicCore::GicCore(const Config& cfg)
   cpus_.reserve(cfg.nr_cpus);
   for (unsigned i = 0; i < cfg.nr_cpus; ++i) cpus_.push_back(std::make_unique<CpuContext>(cfg_, i, budget_));
   for (unsigned i = 0; i < cfg_.its.size(); ++i) its_.push_back(std::make_unique<Its>(*this, cfg_.its[i], i));
+  cpu_running_.reset(new std::atomic<bool>[cfg.nr_cpus]);
+  for (unsigned i = 0; i < cfg.nr_cpus; ++i) cpu_running_[i].store(false, std::memory_order_relaxed);
+}
+
+void GicCore::set_vcpu_running(unsigned cpu, bool running) {
+  if (cpu_running_[cpu].exchange(running) != running) running_.fetch_add(running ? 1u : ~0u, std::memory_order_acq_rel);
+}
+
+uint32_t GicCore::line_levels(unsigned cpu, uint32_t base) {
+  uint32_t v = 0;
+  auto collect = [&](auto find) {
+    for (uint32_t i = 0; i < 32; ++i)
+      if (const Irq* irq = find(base + i); irq && irq->line) v |= 1u << i;
+  };
+  if (Intid{base}.is_private()) {
+    CpuContext& c = *cpus_[cpu];
+    with_cpu(c, [&] { collect([&](uint32_t id) { return c.redist.find(id); }); });
+  } else {
+    DistTxn txn(*this);
+    collect([&](uint32_t id) { return dist_.find(id); });
+  }
+  return v;
+}
+
+void GicCore::restore_line_levels(unsigned cpu, uint32_t base, uint32_t levels) {
+  // The level of the input wire, restored as it was: no edge is detected (a latched edge comes
+  // back through GICD_ISPENDR).
+  if (Intid{base}.is_private()) {
+    CpuContext& c = *cpus_[cpu];
+    with_cpu(c, [&] {
+      for (uint32_t i = 0; i < 32; ++i)
+        if (Irq* irq = c.redist.find(base + i); irq && !Intid{base + i}.is_sgi()) irq->line = (levels >> i) & 1;
+    });
+    return;
+  }
+  DistTxn txn(*this);
+  for (uint32_t i = 0; i < 32; ++i) {
+    if (Irq* irq = dist_.find(base + i)) {
+      irq->line = (levels >> i) & 1;
+      dist_.changed(*irq);
+    }
+  }
+}
+
+bool GicCore::save_pending_tables() {
+  bool ok = true;
+  for (auto& cp : cpus_) {
+    CpuContext& c = *cp;
+    with_cpu(c, [&] {
+      if (!c.redist.lpis || !c.redist.enable_lpis) return;
+      const uint64_t pend = GICR_PENDBASER::Physical_Address::get(c.redist.pendbaser) << 16;
+      ok &= c.redist.lpis->write_pending(mem_, pend, false);
+    });
+  }
+  return ok;
 }
 
 GicCore::~GicCore() = default;

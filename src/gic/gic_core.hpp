@@ -94,6 +94,19 @@ class GicCore {
   // --- System registers (cpuif/icc_registers.cpp).
   SysregResult sysreg_read(unsigned cpu, uint32_t enc, uint64_t& value);
   SysregResult sysreg_write(unsigned cpu, uint32_t enc, uint64_t value);
+  // The VMM's access to CPU interface state (KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS): 0, VGIC_ENXIO
+  // (not a state register) or VGIC_EINVAL (a value this interface cannot honour).
+  int sysreg_uaccess(unsigned cpu, uint32_t enc, uint64_t& value, bool is_write);
+
+  // --- Save/restore helpers for the VMM (KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO, SAVE_PENDING_TABLES).
+  // Input line levels of 32 INTIDs from base (a multiple of 32): SPIs, or cpu's PPIs.
+  uint32_t line_levels(unsigned cpu, uint32_t base);
+  void restore_line_levels(unsigned cpu, uint32_t base, uint32_t levels);
+  // Writes every LPI's pending bit into its redistributor's pending table (state kept).
+  bool save_pending_tables();
+  // vCPUs the VMM declared running: state groups of the attribute API answer -EBUSY meanwhile.
+  void set_vcpu_running(unsigned cpu, bool running);
+  bool any_vcpu_running() const { return running_.load(std::memory_order_acquire) != 0; }
 
   // --- Delivery (gic/delivery.cpp).
   // Input line of an SPI (any cpu) or PPI (that cpu). intid must be valid (checked by the caller).
@@ -188,6 +201,8 @@ class GicCore {
   std::atomic<std::shared_ptr<const SystemErrorNotifier>> sei_notifier_;
   std::atomic<std::shared_ptr<const CommandObserver>> cmd_observer_;
   std::atomic<std::shared_ptr<const AckListener>> ack_listener_;
+  std::atomic<unsigned> running_{0};
+  std::unique_ptr<std::atomic<bool>[]> cpu_running_;
 };
 
 }  // namespace gicv3

@@ -156,6 +156,12 @@ uint64_t gicd_read(GicCore& gic, uint32_t offset, unsigned size) {
   return dispatch_read<GicdCtx>(kTable, ctx, offset, size, ErrorContext{gic.log(), "gicd", TraceLog::kNoCpu});
 }
 
+mmio::UAccess gicd_uaccess(GicCore& gic, uint32_t offset, uint64_t& value, bool is_write) {
+  DistTxn txn(gic);
+  GicdCtx ctx{gic, gic.dist(), txn.kick};
+  return dispatch_uaccess<GicdCtx>(kTable, ctx, offset, 4, value, is_write);
+}
+
 void gicd_write(GicCore& gic, uint32_t offset, unsigned size, uint64_t value) {
   DistTxn txn(gic);
   GicdCtx ctx{gic, gic.dist(), txn.kick};

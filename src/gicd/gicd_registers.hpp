@@ -18,6 +18,7 @@ struct GicdCtx {
   GicCore& gic;
   Distributor& d;
   CpuSet& kick;
+  bool rejected = false;  // set by a restore handler that refuses the VMM's value
 
   Irq* find(uint32_t intid);
   void changed(Irq& irq);
@@ -28,6 +29,8 @@ struct GicdCtx {
 std::span<const mmio::RegisterDesc<GicdCtx>> gicd_register_table();
 
 uint64_t gicd_read(GicCore& gic, uint32_t offset, unsigned size);
+// The VMM's access (KVM_DEV_ARM_VGIC_GRP_DIST_REGS): 32-bit, no guest-error accounting.
+mmio::UAccess gicd_uaccess(GicCore& gic, uint32_t offset, uint64_t& value, bool is_write);
 void gicd_write(GicCore& gic, uint32_t offset, unsigned size, uint64_t value);
 
 }  // namespace gicv3

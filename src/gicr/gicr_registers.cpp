@@ -209,6 +209,15 @@ uint64_t gicr_read(GicCore& gic, unsigned cpu, uint32_t offset, unsigned size) {
   });
 }
 
+mmio::UAccess gicr_uaccess(GicCore& gic, unsigned cpu, uint32_t offset, uint64_t& value, bool is_write) {
+  CpuContext& c = gic.cpu(cpu);
+  return gic.with_cpu(c, [&] {
+    GicrCtx ctx{gic, c};
+    if (offset < kFrameSize) return dispatch_uaccess<GicrCtx>(kRdTable, ctx, offset, 4, value, is_write);
+    return dispatch_uaccess<GicrCtx>(kSgiTable, ctx, offset - kFrameSize, 4, value, is_write);
+  });
+}
+
 void gicr_write(GicCore& gic, unsigned cpu, uint32_t offset, unsigned size, uint64_t value) {
   CpuContext& c = gic.cpu(cpu);
   gic.with_cpu(c, [&] {

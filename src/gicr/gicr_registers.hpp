@@ -16,6 +16,7 @@ struct Irq;
 struct GicrCtx {
   GicCore& gic;
   CpuContext& c;
+  bool rejected = false;  // set by a restore handler that refuses the VMM's value
 
   Irq* find(uint32_t intid);
   void changed(Irq&) {}  // outputs are recomputed when the CPU lock is released
@@ -29,5 +30,7 @@ std::span<const mmio::RegisterDesc<GicrCtx>> gicr_sgi_register_table();
 // offset is from the redistributor's RD_base; SGI_base follows at +64 KiB.
 uint64_t gicr_read(GicCore& gic, unsigned cpu, uint32_t offset, unsigned size);
 void gicr_write(GicCore& gic, unsigned cpu, uint32_t offset, unsigned size, uint64_t value);
+// The VMM's access (KVM_DEV_ARM_VGIC_GRP_REDIST_REGS): 32-bit, offset from RD_base.
+mmio::UAccess gicr_uaccess(GicCore& gic, unsigned cpu, uint32_t offset, uint64_t& value, bool is_write);
 
 }  // namespace gicv3

@@ -28,6 +28,7 @@
 #include "its/its_command_words.hpp"
 #include "its/its_tables.hpp"
 #include "its/translation_cache.hpp"
+#include "mmio/register_table.hpp"
 #include "vgic/vgic.hpp"
 
 namespace gicv3 {
@@ -62,6 +63,12 @@ class Its {
   // --- Guest MMIO (its/its_registers.cpp). offset within the 128 KiB (control + translation) region.
   uint64_t mmio_read(uint32_t offset, unsigned size);
   void mmio_write(uint32_t offset, unsigned size, uint64_t value);
+
+  // The VMM's access to a control-frame register (KVM_DEV_ARM_VGIC_GRP_ITS_REGS): 64-bit registers
+  // by 64-bit access only. GITS_CREADR and GITS_CWRITER are restorable without running commands.
+  mmio::UAccess uaccess(uint32_t offset, uint64_t& value, bool is_write);
+  // KVM_DEV_ARM_ITS_CTRL_RESET: back to the reset state, every translation dropped.
+  void reset();
 
   // --- MSIs. Thread-safe; no lock on a translation-cache hit.
   MsiOutcome signal_msi(uint32_t devid, uint32_t eventid);

@@ -30,7 +30,7 @@ void Its::report_error(const RawCommand& cmd, const CommandOutcome& o) {
   snprintf(detail, sizeof detail, "ITS%u %s: error 0x%06" PRIx32 " (%s); %s", index_, its_command_name(op),
            o.error_code, o.reason, cfg_.stall_on_error ? "queue stalled" : "command skipped");
   gic_.log().guest_error("its-command", "gits", TraceLog::kNoCpu, creadr_, cmd[0], detail);
-  // SEIS: command errors are reported as System Errors (IHI0069 12.19.? GITS_TYPER.SEIS).
+  // SEIS: command errors are reported as System Errors (IHI0069 12.19, GITS_TYPER.SEIS).
   if (cfg_.seis) gic_.system_error(index_, o.error_code);
 }
 
@@ -39,7 +39,8 @@ void Its::process_queue() {
   const uint64_t size = queue_bytes(cbaser_);
   const uint64_t base = queue_base(cbaser_);
   if (cwriter_ >= size || creadr_ >= size) {
-    // An offset beyond the queue is UNPREDICTABLE (IHI0069 12.19.?); vgic processes nothing.
+    // An offset beyond the queue is UNPREDICTABLE (IHI0069 12.19, GITS_CWRITER and GITS_CREADR);
+    // vgic processes nothing.
     gic_.log().guest_error("its-queue", "gits", TraceLog::kNoCpu, cwriter_, size, "GITS_CWRITER beyond the command queue; nothing processed");
     return;
   }

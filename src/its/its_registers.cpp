@@ -1,4 +1,4 @@
-// The GITS control frame as a register table (IHI0069 12.19, Table 12-?), and the translation
+// The GITS control frame as a register table (IHI0069 12.19, ITS register map), and the translation
 // frame (GITS_TRANSLATER). Registers and command-queue processing are under the ITS lock.
 #include <array>
 
@@ -12,10 +12,11 @@ namespace gicv3 {
 struct ItsRegisters {
   using Ctx = ItsRegisters;
   Its& its;
+  bool rejected = false;  // set by a restore handler that refuses the VMM's value
 
   static uint64_t read_ctlr(Ctx& c, const mmio::Access&) {
     // Quiescent: no command or translation is ever in progress between two accesses, so the ITS
-    // is quiescent whenever it is disabled (IHI0069 12.19.? GITS_CTLR).
+    // is quiescent whenever it is disabled (IHI0069 12.19, GITS_CTLR.Quiescent).
     return c.its.enabled_ ? GITS_CTLR::Enabled::mask : GITS_CTLR::Quiescent::mask;
   }
   static void write_ctlr(Ctx& c, const mmio::Access&, uint64_t v) {
@@ -59,6 +60,24 @@ struct ItsRegisters {
   static uint64_t read_creadr(Ctx& c, const mmio::Access&) {
     return c.its.creadr_ | GITS_CQ::Stalled::make(c.its.stalled_);
   }
+  // Restore (the VMM, in the seed-003 order: CBASER, then the others, CTLR last).
+  static void restore_creadr(Ctx& c, const mmio::Access&, uint64_t v) {
+    const uint64_t off = GITS_CQ::Offset::make(GITS_CQ::Offset::get(v));
+    if (c.its.enabled_ || off >= (GITS_CBASER::Size::get(c.its.cbaser_) + 1) * 4096) {
+      c.rejected = true;  // as KVM: -EINVAL (-EBUSY there while enabled)
+      return;
+    }
+    c.its.creadr_ = off;
+    c.its.stalled_ = GITS_CQ::Stalled::get(v);
+  }
+  static void restore_cwriter(Ctx& c, const mmio::Access&, uint64_t v) {
+    const uint64_t off = GITS_CQ::Offset::make(GITS_CQ::Offset::get(v));
+    if (off >= (GITS_CBASER::Size::get(c.its.cbaser_) + 1) * 4096) {
+      c.rejected = true;
+      return;
+    }
+    c.its.cwriter_ = off;  // stored only: commands run when GITS_CTLR enables the ITS
+  }
   static uint64_t read_baser(Ctx& c, const mmio::Access& a) { return c.its.baser_[a.index]; }
   static void write_baser(Ctx& c, const mmio::Access& a, uint64_t v) {
     uint64_t& reg = c.its.baser_[a.index];
@@ -91,8 +110,8 @@ constexpr auto kTable = std::to_array<Desc>({
     reg<Ctx>("GITS_TYPER", TYPER, 8, W32_64, 0, 0, Ctx::read_typer, nullptr),
     raz_wi<Ctx>("GITS_STATUSR", STATUSR, 4, W32),  // optional, not implemented
     reg<Ctx>("GITS_CBASER", CBASER, 8, W32_64, 0, ~0ull, Ctx::read_cbaser, Ctx::write_cbaser),
-    reg<Ctx>("GITS_CWRITER", CWRITER, 8, W32_64, 0, ~0ull, Ctx::read_cwriter, Ctx::write_cwriter),
-    reg<Ctx>("GITS_CREADR", CREADR, 8, W32_64, 0, 0, Ctx::read_creadr, nullptr),
+    reg<Ctx>("GITS_CWRITER", CWRITER, 8, W32_64, 0, ~0ull, Ctx::read_cwriter, Ctx::write_cwriter, 1, Ctx::restore_cwriter),
+    reg<Ctx>("GITS_CREADR", CREADR, 8, W32_64, 0, 0, Ctx::read_creadr, nullptr, 1, Ctx::restore_creadr),
     reg<Ctx>("GITS_BASER<n>", BASER, 8, W32_64, 0, ~0ull, Ctx::read_baser, Ctx::write_baser, 8),
     reg<Ctx>("GITS_PIDR4..CIDR3", ID_REGS, 4, W32, 0, 0, Ctx::read_id, nullptr, 12),
 });
@@ -108,6 +127,28 @@ uint64_t Its::mmio_read(uint32_t offset, unsigned size) {
   std::lock_guard l(lock_);
   ItsRegisters ctx{*this};
   return mmio::dispatch_read<Ctx>(kTable, ctx, offset, size, mmio::ErrorContext{gic_.log(), "gits", TraceLog::kNoCpu});
+}
+
+mmio::UAccess Its::uaccess(uint32_t offset, uint64_t& value, bool is_write) {
+  if (offset >= kFrameSize) return mmio::UAccess::no_register;
+  const mmio::RegisterDesc<Ctx>* d = mmio::find_register<Ctx>(kTable, offset);
+  if (!d) return mmio::UAccess::no_register;
+  std::lock_guard l(lock_);
+  ItsRegisters ctx{*this};
+  return mmio::dispatch_uaccess<Ctx>(kTable, ctx, offset, d->reg_bytes, value, is_write);
+}
+
+void Its::reset() {
+  std::lock_guard l(lock_);
+  enabled_ = false;
+  enabled_pub_.store(false, std::memory_order_release);
+  cbaser_ = cwriter_ = creadr_ = 0;
+  stalled_ = false;
+  for (uint64_t& b : baser_) b &= GITS_BASER::Type::mask | GITS_BASER::Entry_Size::mask;
+  for (auto& [id, d] : devices_) gic_.budget().release(sizeof(Device) + d.ites.size() * Device::kChunk * sizeof(Ite));
+  devices_.clear();
+  collections_.clear();
+  invalidate_all_locked();
 }
 
 void Its::mmio_write(uint32_t offset, unsigned size, uint64_t value) {

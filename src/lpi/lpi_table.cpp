@@ -227,23 +227,26 @@ void LpiTable::acknowledge(uint32_t intid) {
   bucket_remove(intid);
 }
 
-bool LpiTable::write_back_and_clear(GuestMemory& mem, uint64_t pend_pa) {
+bool LpiTable::write_pending(GuestMemory& mem, uint64_t pend_pa, bool clear) {
   bool ok = true;
   for_each_chunk([&](const Chunk& cc) {
     Chunk& c = const_cast<Chunk&>(cc);
     uint8_t bytes[kChunkSize / 8];
     for (unsigned w = 0; w < kWords; ++w) {
-      const uint64_t v = c.pending[w].exchange(0, std::memory_order_acq_rel);
+      const uint64_t v = clear ? c.pending[w].exchange(0, std::memory_order_acq_rel) : c.pending[w].load(std::memory_order_acquire);
       for (unsigned b = 0; b < 8; ++b) bytes[w * 8 + b] = uint8_t(v >> (8 * b));
-      c.queued[w] = 0;
+      if (clear) c.queued[w] = 0;
     }
-    for (unsigned i = 0; i < kChunkSize; ++i) c.bucket[i] = Chunk::kNoBucket;
+    if (clear)
+      for (unsigned i = 0; i < kChunkSize; ++i) c.bucket[i] = Chunk::kNoBucket;
     // The first 1 KiB of the table (INTIDs < 8192) is IMPLEMENTATION DEFINED: vgic never writes it.
     if (c.base >= Intid::kLpiBase && !mem.write(pend_pa + c.base / 8, bytes, sizeof bytes)) ok = false;
   });
-  head_.fill(kNone);
-  tail_.fill(kNone);
-  nonempty_ = 0;
+  if (clear) {
+    head_.fill(kNone);
+    tail_.fill(kNone);
+    nonempty_ = 0;
+  }
   return ok;
 }
 

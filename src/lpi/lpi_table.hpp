@@ -75,7 +75,9 @@ class LpiTable {
   void acknowledge(uint32_t intid);
   // EnableLPIs 1 -> 0: writes every pending bit to the pending table at pend_pa (IHI0069 5.1.2),
   // then forgets all pending state. Returns false if some of the table was not in guest RAM.
-  bool write_back_and_clear(GuestMemory& mem, uint64_t pend_pa);
+  bool write_back_and_clear(GuestMemory& mem, uint64_t pend_pa) { return write_pending(mem, pend_pa, true); }
+  // Writes every pending bit to the pending table; with clear, also forgets the pending state.
+  bool write_pending(GuestMemory& mem, uint64_t pend_pa, bool clear);
   // EnableLPIs 0 -> 1: forget any pending state, reload configuration, then read the pending table
   // (bits of INTIDs >= 8192; the first 1 KiB is reserved) unless ptz. Returns false if the
   // pending table was not (entirely) in guest RAM.

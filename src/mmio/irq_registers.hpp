@@ -132,19 +132,20 @@ constexpr RegisterDesc<Ctx> irq_array(const char* name, uint32_t offset, uint32_
                                       uint8_t widths, uint32_t first_intid, typename RegisterDesc<Ctx>::ReadFn rd,
                                       typename RegisterDesc<Ctx>::WriteFn wr, uint64_t reset = 0) {
   return RegisterDesc<Ctx>{name, offset, nr_irqs * bits / 8, uint8_t(bits == 64 ? 8 : 4), widths, bits,
-                           first_intid, reset, ~0ull, rd, wr};
+                           first_intid, reset, ~0ull, rd, wr, nullptr};
 }
 
 template <class Ctx>
 constexpr RegisterDesc<Ctx> reg(const char* name, uint32_t offset, uint8_t reg_bytes, uint8_t widths, uint64_t reset,
                                  uint64_t writable, typename RegisterDesc<Ctx>::ReadFn rd,
-                                 typename RegisterDesc<Ctx>::WriteFn wr, uint32_t count = 1) {
-  return RegisterDesc<Ctx>{name, offset, count * reg_bytes, reg_bytes, widths, 0, 0, reset, writable, rd, wr};
+                                 typename RegisterDesc<Ctx>::WriteFn wr, uint32_t count = 1,
+                                 typename RegisterDesc<Ctx>::WriteFn restore = nullptr) {
+  return RegisterDesc<Ctx>{name, offset, count * reg_bytes, reg_bytes, widths, 0, 0, reset, writable, rd, wr, restore};
 }
 
 template <class Ctx>
 constexpr RegisterDesc<Ctx> raz_wi(const char* name, uint32_t offset, uint32_t bytes, uint8_t widths) {
-  return RegisterDesc<Ctx>{name, offset, bytes, 4, widths, 0, 0, 0, ~0ull, read_zero<Ctx>, write_ignore<Ctx>};
+  return RegisterDesc<Ctx>{name, offset, bytes, 4, widths, 0, 0, 0, ~0ull, read_zero<Ctx>, write_ignore<Ctx>, nullptr};
 }
 
 }  // namespace gicv3::mmio

@@ -45,6 +45,10 @@ struct RegisterDesc {
   uint64_t writable;       // plain registers: bits the guest may change (others keep their value)
   ReadFn read;             // nullptr: write-only (reads are RAZ + guest error)
   WriteFn write;           // nullptr: read-only (writes are ignored + guest error)
+  // The VMM's write (save/restore, the KVM device-attribute API) when it differs from the guest's:
+  // e.g. GITS_CREADR is read-only to the guest but restorable. nullptr: as the guest's write; a
+  // register with neither accepts from the VMM only the value it already holds.
+  WriteFn restore = nullptr;
 
   unsigned unit_bits() const { return bits_per_irq ? bits_per_irq : reg_bytes * 8u; }
 };
@@ -145,6 +149,38 @@ void dispatch_write(std::span<const RegisterDesc<Ctx>> table, Ctx& ctx, uint32_t
     return;
   }
   d->write(ctx, Access{index, d->first_intid + index, size * 8 / ub, size}, value);
+}
+
+// --- The VMM's (userspace) accesses: same tables, no guest-error accounting, precise outcomes.
+enum class UAccess { ok, no_register, invalid_value };
+
+template <class Ctx>
+UAccess dispatch_uaccess(std::span<const RegisterDesc<Ctx>> table, Ctx& ctx, uint32_t off, unsigned size,
+                         uint64_t& value, bool is_write) {
+  const RegisterDesc<Ctx>* d = find_register(table, off);
+  if (!d || size > 8 || (size & (size - 1)) || !(d->widths & size) || (off & (size - 1))) return UAccess::no_register;
+  if (!d->read) return UAccess::no_register;  // write-only registers hold no state to save or restore
+  const unsigned ub = d->unit_bits();
+  const uint32_t rel_bits = (off - d->offset) * 8;
+  const uint32_t index = rel_bits / ub;
+  const bool partial = size * 8 < ub;
+  const Access whole{index, d->first_intid + index, partial ? 1u : size * 8 / ub, partial ? ub / 8 : size};
+  const uint64_t cur = d->read(ctx, whole);
+  const unsigned shift = partial ? rel_bits % ub : 0;
+  const uint64_t m = detail::size_mask(size);
+  if (!is_write) {
+    value = (cur >> shift) & m;
+    return UAccess::ok;
+  }
+  value &= m;
+  const typename RegisterDesc<Ctx>::WriteFn fn = d->restore ? d->restore : d->write;
+  if (!fn) return ((cur >> shift) & m) == value ? UAccess::ok : UAccess::invalid_value;
+  uint64_t v = partial ? (cur & ~(m << shift)) | (value << shift) : value;
+  if (d->bits_per_irq == 0 && !d->restore) v = (cur & ~d->writable) | (v & d->writable);
+  // A restore handler that refuses the value (out of range, not honourable) sets ctx.rejected.
+  ctx.rejected = false;
+  fn(ctx, whole, v);
+  return ctx.rejected ? UAccess::invalid_value : UAccess::ok;
 }
 
 }  // namespace gicv3::mmio

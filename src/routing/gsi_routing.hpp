@@ -3,8 +3,9 @@
 //
 // The table is immutable once published and replaced as a whole: set() builds a new one, swaps a
 // pointer, waits for a grace period and frees the old one. Injection (set_level, irqfds) reads the
-// table inside a Grace read section, so it takes no lock and sees either the old or the new table,
-// never a mix.
+// table inside a Grace read section: the lookup takes no lock and sees either the old or the new
+// table, never a mix. (Delivering to an SPI then takes the Distributor lock, as any line change;
+// an MSI route takes no lock on a translation-cache hit.)
 #pragma once
 
 #include <atomic>

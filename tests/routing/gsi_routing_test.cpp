@@ -43,7 +43,8 @@ TEST(GsiRoutingTable, ConcurrentReadersSeeOneTableOrTheOther) {
       if (n != 4) short_reads++;
     }
   });
-  for (uint32_t k = 1; k <= 300; ++k) ASSERT_TRUE(routing.set(table(k)).ok());
+  // Keep swapping until the reader has overlapped with many swaps (bounded).
+  for (uint32_t k = 1; k <= 300 || (reads.load() < 2000 && k < 200000); ++k) ASSERT_TRUE(routing.set(table(k)).ok());
   stop = true;
   reader.join();
   EXPECT_GT(reads.load(), 0u);
