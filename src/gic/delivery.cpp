@@ -13,16 +13,19 @@ namespace {
 thread_local std::vector<std::pair<unsigned, uint32_t>> t_acks;
 }  // namespace
 
-void GicCore::set_ack_notify(unsigned cpu, uint32_t intid, bool on) {
+void GicCore::set_ack_notify(unsigned cpu, uint32_t intid, bool on, bool resample) {
+  auto mark = [&](Irq* irq) {
+    if (!irq) return;
+    irq->ack_notify = on;
+    irq->resample = on && (resample || irq->resample);  // another listener must not cancel a resample
+  };
   if (Intid{intid}.is_private()) {
     CpuContext& c = *cpus_[cpu];
-    with_cpu(c, [&] {
-      if (Irq* irq = c.redist.find(intid)) irq->ack_notify = on;
-    });
+    with_cpu(c, [&] { mark(c.redist.find(intid)); });
     return;
   }
   DistTxn txn(*this);
-  if (Irq* irq = dist_.find(intid)) irq->ack_notify = on;
+  mark(dist_.find(intid));
 }
 
 void GicCore::flush_acks() {
@@ -146,6 +149,10 @@ void GicCore::deactivate(CpuContext& c, uint32_t intid, int group_check) {
       return false;
     }
     irq->active = false;
+    if (irq->resample) {
+      irq->line = false;  // lowered here, atomically with the deactivation (see Irq::resample)
+      irq->resample = false;
+    }
     if (irq->ack_notify) t_acks.emplace_back(c.index, intid);
     return true;
   };

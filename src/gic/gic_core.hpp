@@ -159,8 +159,9 @@ class GicCore {
   // call back into vgic (e.g. lower a line).
   using AckListener = std::function<void(unsigned cpu, uint32_t intid)>;
   void set_ack_listener(AckListener fn) { ack_listener_.store(std::make_shared<const AckListener>(std::move(fn))); }
-  // Marks an SPI (any cpu) or a PPI (of cpu) as wanting deactivation notifications.
-  void set_ack_notify(unsigned cpu, uint32_t intid, bool on);
+  // Marks an SPI (any cpu) or a PPI (of cpu) as wanting deactivation notifications; with
+  // resample, its deactivation also lowers its input line (irqfd resample).
+  void set_ack_notify(unsigned cpu, uint32_t intid, bool on, bool resample = false);
   // Fires the notifications collected on this thread (called where vgic released its locks).
   void flush_acks();
 

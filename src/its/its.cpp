@@ -32,7 +32,7 @@ Its::Its(GicCore& gic, const ItsConfig& cfg, unsigned index)
 }
 
 Its::~Its() {
-  for (auto& [id, d] : devices_) gic_.budget().release(sizeof(Device) + d.ites.size() * Device::kChunk * sizeof(Ite));
+  for (auto& [id, d] : devices_) gic_.budget().release(Device::bytes_charged(d));
 }
 
 Its::Ite* Its::Device::find(uint32_t eventid) {

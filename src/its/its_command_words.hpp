@@ -156,6 +156,7 @@ constexpr uint8_t kRdbaseOor = 0x01;       // MOVALL/SYNC: RDbase names no redis
 // vgic's own kinds (IMPLEMENTATION DEFINED; see docs/spec-deviations.md):
 constexpr uint8_t kTableUnreadable = 0xE0;  // a level-1 table entry or the queue could not be read
 constexpr uint8_t kNoResources = 0xE1;      // the host memory budget is exhausted
+constexpr uint8_t kSyncRdbaseOor = 0xE2;    // SYNC: RDbase names no redistributor (no architected code)
 constexpr uint8_t kUnknownCommand = 0xFF;
 constexpr uint32_t code(uint8_t opcode, uint8_t kind) {
   return 0x010000u | uint32_t(opcode == its_cmd::CLEAR ? 0x05 : opcode) << 8 | kind;

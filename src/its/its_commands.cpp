@@ -32,9 +32,17 @@ struct ItsCommands {
     return CommandOutcome::ok();
   }
 
+  // DeviceID beyond GITS_TYPER.Devbits is "DeviceID out of range" for every command that names one.
+  static CommandOutcome check_devid(Its& its, uint8_t op, uint32_t dev) {
+    if (its.cfg_.device_id_bits < 32 && (dev >> its.cfg_.device_id_bits))
+      return CommandOutcome::fail(op, its_err::kDeviceOor, "DeviceID beyond GITS_TYPER.Devbits");
+    return CommandOutcome::ok();
+  }
+
   // Device + mapped event, with the architectural errors of `op`.
   static CommandOutcome lookup_event(Its& its, uint8_t op, const EventCommand& c, Its::Ite*& ite, unsigned& cpu,
                                      bool need_collection = true) {
+    if (auto o = check_devid(its, op, c.device.value); o.kind != CommandOutcome::done) return o;
     auto it = its.devices_.find(c.device.value);
     if (it == its.devices_.end()) return CommandOutcome::fail(op, its_err::kUnmappedDevice, "device not mapped");
     Its::Device& d = it->second;
@@ -58,12 +66,12 @@ struct ItsCommands {
       return CommandOutcome::fail(MAPD, its_err::kSizeOor, "ITT size larger than GITS_TYPER.ID_bits");
     // Remapping a device or unmapping it drops every translation under it (IHI0069 5.3, MAPD).
     if (auto it = its.devices_.find(dev); it != its.devices_.end()) {
-      its.gic_.budget().release(sizeof(Its::Device) + it->second.ites.size() * Its::Device::kChunk * sizeof(Its::Ite));
+      its.gic_.budget().release(Its::Device::bytes_charged(it->second));
       its.devices_.erase(it);
       its.invalidate_all_locked();
     }
     if (!c.valid) return CommandOutcome::ok();
-    if (!its.gic_.budget().charge(sizeof(Its::Device)))
+    if (!its.gic_.budget().charge(Its::Device::device_cost()))
       return CommandOutcome::fail(MAPD, its_err::kNoResources, "host memory budget exhausted");
     Its::Device& d = its.devices_[dev];
     d.event_bits = uint8_t(c.size + 1);
@@ -91,6 +99,7 @@ struct ItsCommands {
   static CommandOutcome mapti(Its& its, const RawCommand& raw) {
     const MaptiCommand c = MaptiCommand::decode(raw);
     const uint8_t op = c.opcode;
+    if (auto o = check_devid(its, op, c.device.value); o.kind != CommandOutcome::done) return o;
     auto it = its.devices_.find(c.device.value);
     if (it == its.devices_.end()) return CommandOutcome::fail(op, its_err::kUnmappedDevice, "device not mapped");
     Its::Device& d = it->second;
@@ -103,7 +112,7 @@ struct ItsCommands {
     const uint32_t chunk = c.event.value / Its::Device::kChunk;
     auto& slot = d.ites[chunk];
     if (!slot) {
-      if (!its.gic_.budget().charge(Its::Device::kChunk * sizeof(Its::Ite))) {
+      if (!its.gic_.budget().charge(Its::Device::chunk_cost())) {
         d.ites.erase(chunk);
         return CommandOutcome::fail(op, its_err::kNoResources, "host memory budget exhausted");
       }
@@ -205,7 +214,7 @@ struct ItsCommands {
   static CommandOutcome sync(Its& its, const RawCommand& raw) {
     unsigned cpu;
     if (!its.rdbase_to_cpu(SyncCommand::decode(raw).rdbase, cpu))
-      return CommandOutcome::fail(SYNC, its_err::kRdbaseOor, "RDbase names no redistributor");
+      return CommandOutcome::fail(SYNC, its_err::kSyncRdbaseOor, "RDbase names no redistributor");
     return CommandOutcome::ok();  // every effect is already visible: commands complete synchronously
   }
 };

@@ -47,7 +47,7 @@ void IrqfdManager::inject(Irqfd& f) {
   }
   // Level with resample: watch the routed SPIs for deactivation, then raise the line.
   routing_.for_each(f.gsi, [&](const GsiRoute& r) {
-    if (r.type == GsiRoute::Type::irqchip) gic_.set_ack_notify(0, r.intid, true);
+    if (r.type == GsiRoute::Type::irqchip) gic_.set_ack_notify(0, r.intid, true, true);
   });
   f.asserted = true;
   routing_.set_level(f.gsi, true);

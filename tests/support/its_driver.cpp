@@ -149,4 +149,38 @@ int ItsDriver::msi(uint32_t dev, uint32_t event) {
 
 uint64_t ItsDriver::creadr() { return gits_read(GITS_CREADR); }
 
+void ItsDriver::enqueue(const RawCommand& cmd) {
+  for (unsigned i = 0; i < 4; ++i) ram_.write64(queue_ + cwriter_ + 8 * i, cmd[i]);
+  cwriter_ = (cwriter_ + 32) % queue_bytes();
+}
+void ItsDriver::flush() { gits_write(GITS_CWRITER, cwriter_); }
+void ItsDriver::retry() { gits_write(GITS_CWRITER, cwriter_ | 1); }
+
+ItsHarness::ItsHarness(const vgic_config& cfg, ItsOptions opt, uint64_t ram_bytes)
+    : g(cfg), ram(g.gic(), 0x40000000, ram_bytes), its(g, ram, opt) {
+  vgic_set_system_error_notifier(g.gic(), &ItsHarness::on_sei, this);
+  g.bring_up_all();
+  its.init();
+  its.enable_lpis_all();
+}
+
+ItsHarness::~ItsHarness() { vgic_set_system_error_notifier(g.gic(), nullptr, nullptr); }
+
+void ItsHarness::on_sei(void* self, unsigned index, uint32_t code) {
+  auto* h = static_cast<ItsHarness*>(self);
+  std::lock_guard l(h->sei_lock_);
+  h->sei_.emplace_back(index, code);
+}
+
+std::vector<std::pair<unsigned, uint32_t>> ItsHarness::seis() {
+  std::lock_guard l(sei_lock_);
+  return sei_;
+}
+
+std::vector<uint32_t> ItsHarness::sei_codes() {
+  std::vector<uint32_t> codes;
+  for (auto& e : seis()) codes.push_back(e.second);
+  return codes;
+}
+
 }  // namespace test

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
+#include <utility>
 #include <vector>
 
 #include "its/its_command_words.hpp"
@@ -65,6 +67,16 @@ class ItsDriver {
   uint64_t gits_read(uint32_t off, unsigned size = 8);
   void gits_write(uint32_t off, uint64_t v, unsigned size = 8);
 
+  // Queue control beyond send(): enqueue() writes a command into the next slot without writing
+  // GITS_CWRITER; flush() then publishes everything enqueued with one GITS_CWRITER write, and
+  // retry() does the same with GITS_CWRITER.Retry = 1 (restarts a stalled queue).
+  void enqueue(const gicv3::RawCommand& cmd);
+  void flush();
+  void retry();
+  uint64_t cwriter() const { return cwriter_; }  // queue offset of the next command slot
+  uint64_t queue_bytes() const { return uint64_t(opt_.queue_pages) * 4096; }
+  uint64_t collection_table() const { return coll_table_; }
+
  private:
   uint64_t alloc_table(uint64_t baser_type_bits, bool indirect, uint64_t& baser);
   void ensure_l2(uint64_t table, bool indirect, uint64_t id);
@@ -76,6 +88,26 @@ class ItsDriver {
   uint64_t cwriter_ = 0;
   std::vector<std::pair<uint32_t, uint64_t>> itts_;
   bool pta_ = false;
+};
+
+// A GIC with guest RAM at 0x40000000, the distributor and every CPU interface up, one ITS
+// initialised (opt) and LPIs enabled on every CPU. System Errors reported through
+// vgic_set_system_error_notifier are recorded.
+class ItsHarness {
+ public:
+  explicit ItsHarness(const vgic_config& cfg, ItsOptions opt = {}, uint64_t ram_bytes = 4ull << 20);
+  ~ItsHarness();
+  std::vector<uint32_t> sei_codes();                      // error codes, in order
+  std::vector<std::pair<unsigned, uint32_t>> seis();      // (ITS index, error code), in order
+
+  Guest g;
+  GuestRam ram;
+  ItsDriver its;
+
+ private:
+  static void on_sei(void* self, unsigned index, uint32_t code);
+  std::mutex sei_lock_;
+  std::vector<std::pair<unsigned, uint32_t>> sei_;
 };
 
 }  // namespace test
