@@ -132,7 +132,7 @@ constexpr RegisterDesc<Ctx> irq_array(const char* name, uint32_t offset, uint32_
                                       uint8_t widths, uint32_t first_intid, typename RegisterDesc<Ctx>::ReadFn rd,
                                       typename RegisterDesc<Ctx>::WriteFn wr, uint64_t reset = 0) {
   return RegisterDesc<Ctx>{name, offset, nr_irqs * bits / 8, uint8_t(bits == 64 ? 8 : 4), widths, bits,
-                           first_intid, reset, ~0ull, rd, wr, nullptr};
+                           first_intid, reset, ~0ull, rd, wr, nullptr, nullptr};
 }
 
 template <class Ctx>
@@ -140,12 +140,44 @@ constexpr RegisterDesc<Ctx> reg(const char* name, uint32_t offset, uint8_t reg_b
                                  uint64_t writable, typename RegisterDesc<Ctx>::ReadFn rd,
                                  typename RegisterDesc<Ctx>::WriteFn wr, uint32_t count = 1,
                                  typename RegisterDesc<Ctx>::WriteFn restore = nullptr) {
-  return RegisterDesc<Ctx>{name, offset, count * reg_bytes, reg_bytes, widths, 0, 0, reset, writable, rd, wr, restore};
+  return RegisterDesc<Ctx>{name, offset, count * reg_bytes, reg_bytes, widths, 0, 0, reset, writable, rd, wr, restore, nullptr};
 }
 
 template <class Ctx>
 constexpr RegisterDesc<Ctx> raz_wi(const char* name, uint32_t offset, uint32_t bytes, uint8_t widths) {
-  return RegisterDesc<Ctx>{name, offset, bytes, 4, widths, 0, 0, 0, ~0ull, read_zero<Ctx>, write_ignore<Ctx>, nullptr};
+  return RegisterDesc<Ctx>{name, offset, bytes, 4, widths, 0, 0, 0, ~0ull, read_zero<Ctx>, write_ignore<Ctx>, nullptr, nullptr};
+}
+
+// The VMM's view of ISPENDR (KVM: Documentation/virt/kvm/devices/arm-vgic-v3.rst,
+// vgic_v3_uaccess_write_pending): get and set the pending latch alone, a 0 clearing it; the input
+// level is saved and restored separately (GRP_LEVEL_INFO). Reading pending() instead would restore
+// a level interrupt pending only through its line as latched: still pending once the line drops.
+template <class Ctx>
+uint64_t read_latch(Ctx& c, const Access& a) {
+  uint64_t v = 0;
+  for (unsigned i = 0; i < a.units; ++i)
+    if (Irq* irq = c.find(a.intid + i); irq && irq->latch) v |= 1ull << i;
+  return v;
+}
+template <class Ctx>
+void restore_latch(Ctx& c, const Access& a, uint64_t v) {
+  for (unsigned i = 0; i < a.units; ++i) {
+    if (Irq* irq = c.find(a.intid + i); irq && irq->latch != bool((v >> i) & 1)) {
+      irq->latch = (v >> i) & 1;
+      c.changed(*irq);
+    }
+  }
+}
+
+// GICD_ISPENDR / ICPENDR (and the GICR ones): the guest's write-1-to-set/clear; for the VMM,
+// ISPENDR is the latch and ICPENDR is RAZ/WI (KVM).
+template <class Ctx, bool Set>
+constexpr RegisterDesc<Ctx> pending_array(const char* name, uint32_t offset, uint32_t nr_irqs, uint32_t first_intid) {
+  RegisterDesc<Ctx> d = irq_array<Ctx>(name, offset, nr_irqs, 1, Width::W32, first_intid, read_pending<Ctx>,
+                                       write_pending<Ctx, Set>);
+  d.uread = Set ? read_latch<Ctx> : read_zero<Ctx>;
+  d.restore = Set ? restore_latch<Ctx> : write_ignore<Ctx>;
+  return d;
 }
 
 }  // namespace gicv3::mmio

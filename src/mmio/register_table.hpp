@@ -49,6 +49,9 @@ struct RegisterDesc {
   // e.g. GITS_CREADR is read-only to the guest but restorable. nullptr: as the guest's write; a
   // register with neither accepts from the VMM only the value it already holds.
   WriteFn restore = nullptr;
+  // The VMM's read when it differs from the guest's: GICD_ISPENDR reads the pending latch alone
+  // (KVM). nullptr: as the guest's read.
+  ReadFn uread = nullptr;
 
   unsigned unit_bits() const { return bits_per_irq ? bits_per_irq : reg_bytes * 8u; }
 };
@@ -165,7 +168,7 @@ UAccess dispatch_uaccess(std::span<const RegisterDesc<Ctx>> table, Ctx& ctx, uin
   const uint32_t index = rel_bits / ub;
   const bool partial = size * 8 < ub;
   const Access whole{index, d->first_intid + index, partial ? 1u : size * 8 / ub, partial ? ub / 8 : size};
-  const uint64_t cur = d->read(ctx, whole);
+  const uint64_t cur = (d->uread ? d->uread : d->read)(ctx, whole);
   const unsigned shift = partial ? rel_bits % ub : 0;
   const uint64_t m = detail::size_mask(size);
   if (!is_write) {
