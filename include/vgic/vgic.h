@@ -65,6 +65,7 @@ typedef struct vgic_its_config {
   unsigned device_id_bits;  /* GITS_TYPER.Devbits + 1: 1..32 (default 16) */
   unsigned event_id_bits;   /* GITS_TYPER.ID_bits + 1: 1..32 (default 16) */
   unsigned collection_id_bits; /* CIDbits + 1 (CIL = 1): 1..16 (default 16) */
+  unsigned hcc;             /* GITS_TYPER.HCC: collections held in the ITS (no table memory), 0..255 (default 0) */
   unsigned itt_entry_size;  /* GITS_TYPER.ITT_entry_size in bytes: 8..16 (default 8, the KVM ABI) */
   int error_policy;         /* VGIC_ITS_ERRORS_SKIP (default) or VGIC_ITS_ERRORS_STALL */
   int seis;                 /* GITS_TYPER.SEIS: report command errors as System Errors (default 0) */
@@ -216,9 +217,22 @@ int vgic_set_device_irq_map(vgic *g, unsigned bit, uint32_t ppi, int edge);
 #define VGIC_ADDR_TYPE_ITS 4
 #define VGIC_ADDR_TYPE_REDIST_REGION 5
 #define VGIC_CTRL_INIT 0                /* GRP_CTRL attributes */
+/* ITS device only: the KVM ITS table ABI revision 0 (Documentation/virt/kvm/devices/arm-vgic-its.rst),
+ * offered when the ITS has GITS_IIDR.Revision 0 and 8-byte ITT entries (the defaults), else
+ * VGIC_ENXIO. VGIC_EBUSY while a vCPU runs.
+ * SAVE_TABLES writes every translation into the guest's device table, ITTs and collection table
+ * (entries of unmapped IDs as 0). It does not fail because of the guest: what the guest's tables
+ * can no longer hold (a table shrunk or a level-2 page dropped after mapping, an ITT outside RAM)
+ * is skipped and reported as guest errors ("its-save-skipped"); the rest is saved consistently.
+ * RESTORE_TABLES reads them back, in the seed-003 order: guest RAM, then every redistributor
+ * (PROPBASER, PENDBASER, EnableLPIs), then the ITS: CTRL_INIT, GITS_CBASER, the other GITS
+ * registers except GITS_CTLR, RESTORE_TABLES, GITS_CTLR last (VGIC_EBUSY if the ITS is enabled).
+ * All or nothing: VGIC_EINVAL (malformed entry, broken Next chain, ID out of range ...) or
+ * VGIC_EFAULT (table or ITT not in guest RAM) leave the ITS as it was. A restored LPI's pending
+ * bit is moved from its redistributor's pending table into the GIC (cleared in RAM). */
 #define VGIC_CTRL_ITS_SAVE_TABLES 1
 #define VGIC_CTRL_ITS_RESTORE_TABLES 2
-#define VGIC_CTRL_SAVE_PENDING_TABLES 3
+#define VGIC_CTRL_SAVE_PENDING_TABLES 3 /* GIC device: every pending LPI into its pending table */
 #define VGIC_CTRL_ITS_RESET 4
 #define VGIC_ATTR_MPIDR_SHIFT 32        /* Aff3 << 24 | Aff2 << 16 | Aff1 << 8 | Aff0 */
 #define VGIC_LEVEL_INFO_LINE_LEVEL 0

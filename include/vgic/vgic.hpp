@@ -59,6 +59,7 @@ struct ItsConfig {
   unsigned device_id_bits = 16;
   unsigned event_id_bits = 16;
   unsigned collection_id_bits = 16;
+  unsigned hcc = 0;
   unsigned itt_entry_size = 8;
   bool stall_on_error = false;
   bool seis = false;

@@ -68,6 +68,7 @@ Status validate(const Config& c) {
     if (t.event_id_bits < 1 || t.event_id_bits > 32) return bad(w + ".event_id_bits must be 1..32");
     if (t.collection_id_bits < 1 || t.collection_id_bits > 16) return bad(w + ".collection_id_bits must be 1..16");
     if (t.itt_entry_size < 8 || t.itt_entry_size > 16) return bad(w + ".itt_entry_size must be 8..16 bytes");
+    if (t.hcc > 255 || t.hcc > (1u << t.collection_id_bits)) return bad(w + ".hcc must be 0..255 and within collection_id_bits");
     if (t.cache_entries & (t.cache_entries - 1)) return bad(w + ".cache_entries must be 0 or a power of 2");
     if (t.cache_entries > (1u << 20)) return bad(w + ".cache_entries must be at most 2^20");
     frames.push_back({t.base, 0x20000, w});
@@ -112,6 +113,7 @@ Config Config::from_c(const vgic_config& c) {
     ki.device_id_bits = ci.device_id_bits;
     ki.event_id_bits = ci.event_id_bits;
     ki.collection_id_bits = ci.collection_id_bits;
+    ki.hcc = ci.hcc;
     ki.itt_entry_size = ci.itt_entry_size;
     ki.stall_on_error = ci.error_policy == VGIC_ITS_ERRORS_STALL;
     ki.seis = ci.seis != 0;
@@ -150,6 +152,7 @@ vgic_config Config::to_c() const {
     ci.device_id_bits = its[i].device_id_bits;
     ci.event_id_bits = its[i].event_id_bits;
     ci.collection_id_bits = its[i].collection_id_bits;
+    ci.hcc = its[i].hcc;
     ci.itt_entry_size = its[i].itt_entry_size;
     ci.error_policy = its[i].stall_on_error ? VGIC_ITS_ERRORS_STALL : VGIC_ITS_ERRORS_SKIP;
     ci.seis = its[i].seis;

@@ -25,7 +25,9 @@ struct ItsCommands {
   static CommandOutcome check_icid(Its& its, uint8_t op, uint32_t icid) {
     if (icid >> its.cfg_.collection_id_bits)
       return CommandOutcome::fail(op, its_err::kCollectionOor, "ICID beyond GITS_TYPER.CIDbits");
-    // HCC = 0: every collection lives in the Collection table, which must cover the ICID.
+    // ICIDs below GITS_TYPER.HCC are held in the ITS itself; the others live in the Collection
+    // table, which must cover them (IHI0069 5.2, GITS_TYPER.HCC).
+    if (icid < its.cfg_.hcc) return CommandOutcome::ok();
     const TableLookup l = its.check_id(1, icid);
     if (l != TableLookup::ok)
       return CommandOutcome::fail(op, table_error(l, its_err::kCollectionOor), "ICID not covered by the collection table");

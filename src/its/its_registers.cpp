@@ -35,7 +35,7 @@ struct ItsRegisters {
     const ItsConfig& k = c.its.cfg_;
     return GITS_TYPER::Physical::make(1) | GITS_TYPER::ITT_entry_size::make(k.itt_entry_size - 1) |
            GITS_TYPER::ID_bits::make(k.event_id_bits - 1) | GITS_TYPER::Devbits::make(k.device_id_bits - 1) |
-           GITS_TYPER::SEIS::make(k.seis) | GITS_TYPER::PTA::make(k.pta) | GITS_TYPER::HCC::make(0) |
+           GITS_TYPER::SEIS::make(k.seis) | GITS_TYPER::PTA::make(k.pta) | GITS_TYPER::HCC::make(k.hcc) |
            GITS_TYPER::CIDbits::make(k.collection_id_bits - 1) | GITS_TYPER::CIL::make(1);
   }
   static uint64_t read_cbaser(Ctx& c, const mmio::Access&) { return c.its.cbaser_; }

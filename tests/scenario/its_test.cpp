@@ -329,3 +329,22 @@ TEST(Its, InvalidLevel1EntryMakesMapdFail) {
   t.its.mapd(700, 1);  // now backs entry 1
   EXPECT_EQ(t.g.guest_errors(), errors + 1);
 }
+
+TEST(Its, CollectionsBelowHccNeedNoCollectionTable) {
+  auto hcc = [](vgic_config& c) { c.its[0].hcc = 4; };
+  ItsOptions o;
+  o.enable = false;
+  ItsGuest t(1, o, hcc);
+  EXPECT_EQ((t.its.gits_read(0x8) >> 24) & 0xff, 4u) << "GITS_TYPER.HCC";
+  t.its.gits_write(0x108, t.its.gits_read(0x108) & ~(1ull << 63));  // GITS_BASER1 not valid
+  t.its.gits_write(0x0, 1, 4);
+  const uint64_t errors = t.g.guest_errors();
+  t.its.mapc(3, 0);  // held in the ITS
+  EXPECT_EQ(t.g.guest_errors(), errors);
+  t.its.mapc(4, 0);  // would need the (invalid) collection table
+  EXPECT_EQ(t.g.guest_errors(), errors + 1);
+  t.its.mapd(1, 1);
+  t.map_vector(1, 0, 9700, 3);
+  EXPECT_EQ(t.its.msi(1, 0), 1);
+  EXPECT_EQ(t.g.ack1(0), 9700u);
+}
