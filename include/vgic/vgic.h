@@ -144,7 +144,9 @@ int vgic_set_irq_level(vgic *g, unsigned cpu, uint32_t intid, int level);
 int vgic_signal_msi(vgic *g, uint64_t doorbell_gpa, uint32_t data, uint32_t devid);
 
 /* Called when an ITS with seis = 1 reports a command error as a System Error (error_code is the
- * architectural encoding, e.g. 0x010a04 for MAPTI on an unmapped device). */
+ * architectural encoding, e.g. 0x010a04 for MAPTI on an unmapped device). It runs on the thread
+ * that wrote GITS_CWRITER, with that ITS's lock held: like the line notifier, it may only record
+ * the error (and call vgic_cpu_lines/vgic_get_stats), e.g. to inject an SError later. */
 typedef void (*vgic_sei_fn)(void *opaque, unsigned its, uint32_t error_code);
 void vgic_set_system_error_notifier(vgic *g, vgic_sei_fn fn, void *opaque);
 

@@ -28,12 +28,34 @@ bool GicCore::clear_lpi_pending(unsigned cpu, uint32_t intid) {
   return true;
 }
 
+bool GicCore::consume_lpi_pending(unsigned cpu, uint32_t intid) {
+  CpuContext& c = *cpus_[cpu];
+  return with_cpu(c, [&] {
+    Redistributor& r = c.redist;
+    if (!r.lpis || !r.enable_lpis || !r.pendbaser) return false;
+    if (intid < Intid::kLpiBase || intid >= r.lpi_limit.load(std::memory_order_acquire)) return false;
+    // IHI0069 5.1.2: bit n of the pending table is INTID n's pending state.
+    const uint64_t pa = (GICR_PENDBASER::Physical_Address::get(r.pendbaser) << 16) + intid / 8;
+    const uint8_t bit = uint8_t(1u << (intid % 8));
+    uint8_t byte = 0;
+    if (!mem_.read(pa, &byte, 1) || !(byte & bit)) return false;
+    if (!r.lpis->get_or_create(intid, mem_, r.prop_pa.load(std::memory_order_acquire))) {
+      log_.guest_error("lpi-budget", "gicr", cpu, intid, 0, "LPI state could not be allocated (host budget); left in the pending table");
+      return false;
+    }
+    r.lpis->set_pending(intid);
+    byte = uint8_t(byte & ~bit);
+    (void)mem_.write(pa, &byte, 1);
+    return true;  // with_cpu recomputes this CPU's outputs on the way out
+  });
+}
+
 void GicCore::reload_lpi_config(unsigned cpu, uint32_t intid) {
   Redistributor& r = cpus_[cpu]->redist;
   if (!r.lpis || intid < Intid::kLpiBase) return;
   const uint64_t pa = r.prop_pa.load(std::memory_order_acquire);
   uint8_t cfg = 0;  // configuration memory that is not RAM reads as "disabled"
-  if (pa) (void)mem_.read(pa + (intid - Intid::kLpiBase), &cfg, 1);
+  (void)mem_.read(pa + (intid - Intid::kLpiBase), &cfg, 1);
   r.lpis->set_config(intid, cfg);
   kick(cpu);
 }
@@ -53,9 +75,11 @@ void GicCore::enable_lpis_locked(CpuContext& c) {
   const uint64_t prop = GICR_PROPBASER::Physical_Address::get(r.propbaser) << 12;
   const uint64_t pend = GICR_PENDBASER::Physical_Address::get(r.pendbaser) << 16;
   r.prop_pa.store(prop, std::memory_order_release);
-  r.lpi_limit.store(bits >= 14 ? uint32_t(1u << bits) : 0, std::memory_order_release);
-  if (!r.lpis->enable(mem_, prop, pend, r.ptz))
-    log_.guest_error("lpi-table", "gicr", c.index, pend, 0, "pending table not (entirely) in guest RAM; unread part treated as 0");
+  const uint32_t limit = bits >= 14 ? uint32_t(1u << bits) : 0;
+  r.lpi_limit.store(limit, std::memory_order_release);
+  if (!r.lpis->enable(mem_, prop, pend, r.ptz, limit))
+    log_.guest_error("lpi-table", "gicr", c.index, pend, 0,
+                     "pending table not (entirely) in guest RAM, or LPI state over the host budget; those LPIs are not pending");
   r.enable_lpis = true;
   r.lpis_on.store(true, std::memory_order_release);
 }

@@ -25,8 +25,8 @@ constexpr uint32_t kDefaultItsIidr = 0x5600043B;
 
 Its::Its(GicCore& gic, const ItsConfig& cfg, unsigned index)
     : gic_(gic), cfg_(cfg), index_(index), iidr_(cfg.iidr ? cfg.iidr : kDefaultItsIidr), cache_(cfg.cache_entries) {
-  // GITS_BASER0: Device table, GITS_BASER1: Collection table (HCC = 0, so every collection lives
-  // in memory); 8-byte entries as in the KVM ABI. The others are not implemented (RAZ/WI).
+  // GITS_BASER0: Device table, GITS_BASER1: Collection table (for ICIDs at or above HCC); 8-byte
+  // entries as in the KVM ABI. The others are not implemented (RAZ/WI).
   baser_[0] = GITS_BASER::Type::make(GITS_BASER::kTypeDevice) | GITS_BASER::Entry_Size::make(8 - 1);
   baser_[1] = GITS_BASER::Type::make(GITS_BASER::kTypeCollection) | GITS_BASER::Entry_Size::make(8 - 1);
 }
@@ -107,7 +107,7 @@ MsiOutcome Its::signal_msi(uint32_t devid, uint32_t eventid) {
     if (cache_.lookup(devid, eventid, hit)) {
       counters_.cache_hits.fetch_add(1, std::memory_order_relaxed);
       bool newly = false;
-      gic_.cpu(hit.cpu).redist.lpis->set_pending(hit.intid, &newly);
+      gic_.cpu(hit.cpu).redist.lpis->set_pending_in(*hit.chunk, hit.intid, &newly);
       if (newly) gic_.kick(hit.cpu);
       return MsiOutcome::pending;
     }

@@ -176,31 +176,35 @@ struct ItsCommands {
     return CommandOutcome::ok();
   }
 
-  static CommandOutcome int_(Its& its, const RawCommand& raw) {
+  // INT, CLEAR and INV: resolve the event to its LPI and the collection's redistributor, then act.
+  template <uint8_t Op, class Act>
+  static CommandOutcome on_mapped_event(Its& its, const RawCommand& raw, Act&& act) {
     const EventCommand c = EventCommand::decode(raw);
     Its::Ite* ite;
     unsigned cpu;
-    if (auto o = lookup_event(its, INT, c, ite, cpu); o.kind != CommandOutcome::done) return o;
-    if (!its.gic_.make_lpi_pending(cpu, ite->intid)) return CommandOutcome::ignore("LPIs disabled on the target");
-    return CommandOutcome::ok();
+    if (auto o = lookup_event(its, Op, c, ite, cpu); o.kind != CommandOutcome::done) return o;
+    return act(cpu, ite->intid);
+  }
+
+  static CommandOutcome int_(Its& its, const RawCommand& raw) {
+    return on_mapped_event<INT>(its, raw, [&](unsigned cpu, uint32_t intid) {
+      if (!its.gic_.make_lpi_pending(cpu, intid)) return CommandOutcome::ignore("LPIs disabled on the target");
+      return CommandOutcome::ok();
+    });
   }
 
   static CommandOutcome clear(Its& its, const RawCommand& raw) {
-    const EventCommand c = EventCommand::decode(raw);
-    Its::Ite* ite;
-    unsigned cpu;
-    if (auto o = lookup_event(its, CLEAR, c, ite, cpu); o.kind != CommandOutcome::done) return o;
-    its.gic_.clear_lpi_pending(cpu, ite->intid);
-    return CommandOutcome::ok();
+    return on_mapped_event<CLEAR>(its, raw, [&](unsigned cpu, uint32_t intid) {
+      its.gic_.clear_lpi_pending(cpu, intid);
+      return CommandOutcome::ok();
+    });
   }
 
   static CommandOutcome inv(Its& its, const RawCommand& raw) {
-    const EventCommand c = EventCommand::decode(raw);
-    Its::Ite* ite;
-    unsigned cpu;
-    if (auto o = lookup_event(its, INV, c, ite, cpu); o.kind != CommandOutcome::done) return o;
-    its.gic_.reload_lpi_config(cpu, ite->intid);
-    return CommandOutcome::ok();
+    return on_mapped_event<INV>(its, raw, [&](unsigned cpu, uint32_t intid) {
+      its.gic_.reload_lpi_config(cpu, intid);
+      return CommandOutcome::ok();
+    });
   }
 
   static CommandOutcome invall(Its& its, const RawCommand& raw) {

@@ -115,6 +115,13 @@ constexpr auto kTable = std::to_array<Desc>({
     reg<Ctx>("GITS_BASER<n>", BASER, 8, W32_64, 0, ~0ull, Ctx::read_baser, Ctx::write_baser, 8),
     reg<Ctx>("GITS_PIDR4..CIDR3", ID_REGS, 4, W32, 0, 0, Ctx::read_id, nullptr, 12),
 });
+
+constexpr bool sorted_and_disjoint() {
+  for (size_t i = 1; i < kTable.size(); ++i)
+    if (kTable[i - 1].offset + kTable[i - 1].bytes > kTable[i].offset) return false;
+  return kTable.back().offset + kTable.back().bytes <= kFrameSize;
+}
+static_assert(sorted_and_disjoint(), "GITS table must be sorted by offset and its entries disjoint");
 }  // namespace
 
 uint64_t Its::mmio_read(uint32_t offset, unsigned size) {

@@ -52,8 +52,9 @@ LpiTable::Chunk* LpiTable::get_or_create(uint32_t intid, const GuestMemory& mem,
   auto* c = new Chunk(chunk << kChunkShift);
   std::memset(c->bucket, Chunk::kNoBucket, sizeof c->bucket);
   // The configuration is loaded before the chunk is published, so a reader never sees a chunk
-  // without it (IHI0069 5.1.1: the GIC may read and cache configuration at any time).
-  if (prop_pa) {
+  // without it (IHI0069 5.1.1: the GIC may read and cache configuration at any time). Any address,
+  // 0 included, may hold the table; memory that is not RAM reads as "disabled".
+  {
     uint8_t cfg[kChunkSize];
     const uint32_t first = std::max(c->base, Intid::kLpiBase);
     const size_t n = c->base + kChunkSize - first;
@@ -76,12 +77,17 @@ void LpiTable::mark_dirty(Chunk* c) {
 bool LpiTable::set_pending(uint32_t intid, bool* newly_set) {
   Chunk* c = find(intid);
   if (!c) return false;
+  set_pending_in(*c, intid, newly_set);
+  return true;
+}
+
+void LpiTable::set_pending_in(Chunk& chunk, uint32_t intid, bool* newly_set) {
+  Chunk* c = &chunk;
   const unsigned i = intid - c->base;
   const uint64_t bit = 1ull << (i % 64);
   const bool was = c->pending[i / 64].fetch_or(bit, std::memory_order_acq_rel) & bit;
   if (!was) mark_dirty(c);
   if (newly_set) *newly_set = !was;
-  return true;
 }
 
 bool LpiTable::clear_pending(uint32_t intid) {
@@ -130,7 +136,7 @@ void LpiTable::reload_all_config(const GuestMemory& mem, uint64_t prop_pa) {
     const uint32_t first = std::max(c->base, Intid::kLpiBase);
     const size_t n = c->base + kChunkSize - first;
     // Configuration memory that is not RAM reads as "disabled".
-    if (!prop_pa || !mem.read(prop_pa + (first - Intid::kLpiBase), cfg, n)) std::memset(cfg, 0, sizeof cfg);
+    if (!mem.read(prop_pa + (first - Intid::kLpiBase), cfg, n)) std::memset(cfg, 0, sizeof cfg);
     for (size_t i = 0; i < n; ++i) c->config[first - c->base + i].store(cfg[i], std::memory_order_relaxed);
     mark_dirty(c);
   }
@@ -250,7 +256,7 @@ bool LpiTable::write_pending(GuestMemory& mem, uint64_t pend_pa, bool clear) {
   return ok;
 }
 
-bool LpiTable::enable(const GuestMemory& mem, uint64_t prop_pa, uint64_t pend_pa, bool ptz) {
+bool LpiTable::enable(const GuestMemory& mem, uint64_t prop_pa, uint64_t pend_pa, bool ptz, uint32_t limit) {
   // Start from nothing pending; configuration is re-read (it may have changed while disabled).
   for_each_chunk([&](const Chunk& cc) {
     Chunk& c = const_cast<Chunk&>(cc);
@@ -267,7 +273,8 @@ bool LpiTable::enable(const GuestMemory& mem, uint64_t prop_pa, uint64_t pend_pa
   if (ptz) return true;
   // Read the table in blocks; host state is created only for LPIs found pending.
   bool ok = true;
-  const uint64_t end = (uint64_t(1) << id_bits_) / 8;
+  // Only the INTIDs GICR_PROPBASER.IDbits puts in range (limit, exclusive; 0: none) are LPIs.
+  const uint64_t end = std::min<uint64_t>(limit, uint64_t(1) << id_bits_) / 8;
   uint8_t block[4096];
   for (uint64_t off = Intid::kLpiBase / 8; off < end; off += sizeof block) {
     const size_t n = size_t(std::min<uint64_t>(sizeof block, end - off));
@@ -278,7 +285,10 @@ bool LpiTable::enable(const GuestMemory& mem, uint64_t prop_pa, uint64_t pend_pa
     for (size_t i = 0; i < n; ++i) {
       for (uint8_t b = block[i]; b; b &= uint8_t(b - 1)) {
         const uint32_t intid = uint32_t((off + i) * 8 + unsigned(__builtin_ctz(b)));
-        if (get_or_create(intid, mem, prop_pa)) set_pending(intid);
+        if (get_or_create(intid, mem, prop_pa))
+          set_pending(intid);
+        else
+          ok = false;  // host budget exhausted: reported by the caller like an unreadable table
       }
     }
   }

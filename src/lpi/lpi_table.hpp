@@ -49,13 +49,15 @@ class LpiTable {
   // Lock-free. nullptr if no chunk holds intid yet.
   Chunk* find(uint32_t intid) const;
   // Creates the chunk of intid if needed, loading its configuration bytes from the configuration
-  // table at prop_pa (0: none -> every LPI disabled). nullptr if intid is out of range or the host
+  // table at prop_pa (configuration memory that is not RAM reads as "disabled"). nullptr if intid is out of range or the host
   // budget is exhausted. Thread-safe (internal allocation lock).
   Chunk* get_or_create(uint32_t intid, const GuestMemory& mem, uint64_t prop_pa);
 
   // --- Any thread, lock-free. Return false if the LPI has no chunk (caller creates it first).
   // set_pending: *newly set receives whether the bit was clear before.
   bool set_pending(uint32_t intid, bool* newly_set = nullptr);
+  // The same on a chunk already in hand (the MSI hit path caches it with the translation).
+  void set_pending_in(Chunk& chunk, uint32_t intid, bool* newly_set);
   bool clear_pending(uint32_t intid);
   // Clears and returns the previous pending state (MOVI/MOVALL move it elsewhere).
   bool take_pending(uint32_t intid);
@@ -79,9 +81,9 @@ class LpiTable {
   // Writes every pending bit to the pending table; with clear, also forgets the pending state.
   bool write_pending(GuestMemory& mem, uint64_t pend_pa, bool clear);
   // EnableLPIs 0 -> 1: forget any pending state, reload configuration, then read the pending table
-  // (bits of INTIDs >= 8192; the first 1 KiB is reserved) unless ptz. Returns false if the
+  // (bits of INTIDs 8192..limit-1; the first 1 KiB is reserved) unless ptz. Returns false if the
   // pending table was not (entirely) in guest RAM.
-  bool enable(const GuestMemory& mem, uint64_t prop_pa, uint64_t pend_pa, bool ptz);
+  bool enable(const GuestMemory& mem, uint64_t prop_pa, uint64_t pend_pa, bool ptz, uint32_t limit);
   // Calls f(intid) for every pending LPI (owner's view after process()).
   template <class F>
   void for_each_pending(F&& f) const;

@@ -158,3 +158,20 @@ TEST(DirectLpi, WithoutDirectLpiTheRegistersAreReserved) {
   g.gicr_write(0, SETLPIR, 8192, 8);
   EXPECT_GT(g.guest_errors(), before);
 }
+
+// GICR_PROPBASER.IDbits bounds the LPI space for the pending-table read at EnableLPIs too: a bit of
+// an INTID beyond it names no LPI (IHI0069 12.11, GICR_PROPBASER.IDbits).
+TEST(DirectLpi, PendingTableReadStopsAtPropbaserIdbits) {
+  DirectLpiGuest t;
+  t.g.gicr_write(0, gicr::CTLR, 0);
+  t.g.gicr_write(0, PROPBASER, t.prop | (14 - 1), 8);  // 14 bits: LPIs 8192..16383
+  const uint32_t inside = 9000, beyond = 20000;
+  t.config(inside, 0x81);
+  t.config(beyond, 0x81);
+  for (uint32_t id : {inside, beyond})
+    t.ram.write8(t.pend[0] + id / 8, uint8_t(t.ram.read8(t.pend[0] + id / 8) | 1 << (id % 8)));
+  t.g.gicr_write(0, gicr::CTLR, 1);
+  EXPECT_EQ(t.g.ack1(0), inside);
+  t.g.eoi1(0, inside);
+  EXPECT_EQ(t.g.ack1(0), kSpurious) << "INTID 20000 is beyond the programmed range";
+}
