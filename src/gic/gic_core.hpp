@@ -139,6 +139,12 @@ class GicCore {
   // Re-reads one LPI's configuration byte (ITS INV, GICR_INVLPIR) or all (INVALL, GICR_INVALLR).
   void reload_lpi_config(unsigned cpu, uint32_t intid);
   void reload_all_lpi_config(unsigned cpu);
+  // Consume-on-create (seed 003, KVM's vgic_v3_lpi_sync_pending_status): when a restored ITS
+  // translation creates an LPI, its bit in cpu's pending table moves into the redistributor: read,
+  // cleared in guest RAM, made pending. Only where PENDBASER is programmed and EnableLPIs is 1
+  // (while it is 0 the table stays authoritative: it is read when LPIs are enabled). Returns
+  // whether the LPI was pending there. Takes cpu's lock: not with an ITS lock held.
+  bool consume_lpi_pending(unsigned cpu, uint32_t intid);
   // GICR_CTLR.EnableLPIs transitions; CPU lock held.
   void enable_lpis_locked(CpuContext& c);
   void disable_lpis_locked(CpuContext& c);
