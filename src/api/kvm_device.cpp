@@ -185,11 +185,19 @@ int Gic::its_attr(unsigned index, AttrOp op, uint32_t group, uint64_t attr, void
           its.reset();
           return 0;
         case VGIC_CTRL_ITS_SAVE_TABLES:
-        case VGIC_CTRL_ITS_RESTORE_TABLES:
-          // The KVM table ABI (seed 003) lands with the save/restore work; until then vgic says
-          // so instead of pretending.
-          if (op == Op::has) return VGIC_ENXIO;
-          return fail(VGIC_ENOSYS, "ITS_SAVE_TABLES/ITS_RESTORE_TABLES are not implemented yet");
+        case VGIC_CTRL_ITS_RESTORE_TABLES: {
+          // The KVM ITS table ABI revision 0 (arm-vgic-its.rst; its/its_save_restore.cpp). An ITS
+          // configured outside it (GITS_IIDR.Revision != 0, ITT entries of 9..16 bytes) does not
+          // offer the attributes: -ENXIO, "ITS not properly configured".
+          const bool save = attr == VGIC_CTRL_ITS_SAVE_TABLES;
+          if (!its.implements_table_abi())
+            return op == Op::has ? VGIC_ENXIO : fail(VGIC_ENXIO, save ? "ITS_SAVE_TABLES: ITS outside the table ABI" : "ITS_RESTORE_TABLES: ITS outside the table ABI");
+          if (op == Op::has) return 0;
+          if (core.any_vcpu_running()) return fail(VGIC_EBUSY, save ? "ITS_SAVE_TABLES: a vCPU is running" : "ITS_RESTORE_TABLES: a vCPU is running");
+          const Status s = save ? its.save_tables() : its.restore_tables();
+          if (!s.ok()) set_last_error(s);
+          return s.raw();
+        }
       }
       return fail(VGIC_ENXIO, "GRP_CTRL: unknown attribute");
   }

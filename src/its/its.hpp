@@ -85,6 +85,24 @@ class Its {
   };
   Translation translate(uint32_t devid, uint32_t eventid);
 
+  // --- The KVM ITS table ABI, revision 0 (its/its_save_restore.cpp, its/its_abi.hpp; Linux
+  // Documentation/virt/kvm/devices/arm-vgic-its.rst). The VMM stops every vCPU first.
+  // Whether this ITS implements it: GITS_IIDR.Revision == 0 and 8-byte ITT entries
+  // (GITS_TYPER.ITT_entry_size); else both calls answer VGIC_ENXIO.
+  bool implements_table_abi() const;
+  // What SAVE wrote, and what the guest's tables could no longer represent (skipped, each one
+  // also a counted guest error "its-save-skipped").
+  struct SaveReport {
+    size_t devices = 0, ites = 0, collections = 0, skipped = 0;
+  };
+  // KVM_DEV_ARM_ITS_SAVE_TABLES: every translation into the guest's device table, ITTs and
+  // collection table. Never fails because of the guest (see the file comment).
+  Status save_tables(SaveReport* report = nullptr);
+  // KVM_DEV_ARM_ITS_RESTORE_TABLES: the translations read back from the guest's tables, replacing
+  // this ITS's; ITS disabled only (VGIC_EBUSY). All or nothing: VGIC_EINVAL (malformed) or
+  // VGIC_EFAULT (not in guest RAM) leave the ITS, guest RAM and redistributors unchanged.
+  Status restore_tables();
+
   // Counters for tools and tests.
   struct Counters {
     std::atomic<uint64_t> commands{0}, command_errors{0}, cache_hits{0}, cache_misses{0};
@@ -114,6 +132,7 @@ class Its {
  private:
   friend struct ItsCommands;
   friend struct ItsRegisters;
+  friend struct ItsTableAbi;
 
   // lock_ held.
   void process_queue();

@@ -10,6 +10,13 @@ using Enabled = Bit<0>;
 using Quiescent = Bit<31>;
 }  // namespace GITS_CTLR
 
+namespace GITS_IIDR {
+using Implementer = Field<0, 12>;
+using Revision = Field<12, 4>;  // KVM: the ITS table ABI revision (arm-vgic-its.rst)
+using Variant = Field<16, 4>;
+using ProductID = Field<24, 8>;
+}  // namespace GITS_IIDR
+
 namespace GITS_TYPER {
 using Physical = Bit<0>;
 using Virtual = Bit<1>;

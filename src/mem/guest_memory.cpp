@@ -70,6 +70,12 @@ bool GuestMemory::fill(uint64_t gpa, uint8_t byte, size_t len) {
   return true;
 }
 
+bool GuestMemory::is_ram(uint64_t gpa, uint64_t len) const {
+  if (size_t(len) != len) return false;  // larger than this host's address space
+  std::shared_lock l(lock_);
+  return translate(gpa, size_t(len)) != nullptr;
+}
+
 bool GuestMemory::read_u64(uint64_t gpa, uint64_t& v) const {
   uint64_t raw;
   if (!read(gpa, &raw, sizeof raw)) return false;

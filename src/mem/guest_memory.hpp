@@ -26,6 +26,8 @@ class GuestMemory {
   bool read(uint64_t gpa, void* dst, size_t len) const;
   bool write(uint64_t gpa, const void* src, size_t len);
   bool fill(uint64_t gpa, uint8_t byte, size_t len);
+  // True if [gpa, gpa+len) lies in one mapped region, i.e. read/write of that range would succeed.
+  bool is_ram(uint64_t gpa, uint64_t len) const;
 
   bool read_u64(uint64_t gpa, uint64_t& v) const;  // little-endian guest value
   bool write_u64(uint64_t gpa, uint64_t v);

@@ -1,0 +1,454 @@
+// KVM_DEV_ARM_ITS_SAVE_TABLES / KVM_DEV_ARM_ITS_RESTORE_TABLES: the ITS's translations written
+// into, and read back from, the guest's own tables in the KVM ITS table ABI revision 0
+// (its/its_abi.hpp; Linux Documentation/virt/kvm/devices/arm-vgic-its.rst).
+//
+// Decisions:
+//  - Where entries go. The device table is indexed by DeviceID and each ITT by EventID (through
+//    table_entry_address(), the one walker, for flat and two-level tables); the collection table
+//    is a list in ascending ICID order, as the ABI allows ("no particular order").
+//  - Which memory holds entries. A table page (every page of a flat table, the level-2 page of
+//    each valid level-1 entry) or an ITT (2^(Size+1) entries of 8 bytes) holds entries only if it
+//    is guest RAM and overlaps no memory claimed before it, in the order device table (level-1
+//    table, pages), collection table, ITTs. SAVE and RESTORE apply the same rule, so RESTORE looks
+//    exactly where SAVE wrote.
+//  - SAVE writes such memory whole: entries of IDs that are not mapped are written as 0, so a
+//    stale DTE/ITE of an unmapped device or a discarded event never survives into a restore
+//    (a KVM bug class: KVM later had MAPD/DISCARD clear them). Next links the saved entries.
+//  - SAVE never fails because of the guest. What its tables cannot represent any more (a
+//    DeviceID the device table no longer covers: table shrunk, level-2 page dropped; an ITT not in
+//    RAM or overlapping other ITS memory; an ITE or collection whose ICID the collection table no
+//    longer covers; more collections than collection-table entries) is skipped, counted as a
+//    guest error ("its-save-skipped", one trace event each) and SAVE returns 0. KVM returns
+//    -EFAULT/-EINVAL there, which blocks the migration of a guest that only broke its own tables.
+//  - RESTORE validates everything first, builds the translations in temporaries and swaps them
+//    in only when both tables are valid. Checked: CTE RES0 bits clear, ICID within CIDbits and
+//    covered by the collection table, listed once, RDBase a CPU (or KVM's COLLECTION_NOT_MAPPED),
+//    no valid CTE after the end of the list; DeviceID within Devbits, Size + 1 within ID_bits,
+//    ITTs in RAM and overlapping nothing; pINTID an LPI of this GIC, ITE ICID as for MAPTI; and
+//    every Next exactly what SAVE writes (so no valid entry hides off the chain). Two EventIDs of
+//    a device mapping one LPI are accepted: MAPTI accepts that (as KVM's does), and RESTORE must
+//    take back every state the commands can build. On any failure the answer is
+//    VGIC_EINVAL (malformed) or VGIC_EFAULT (a valid table whose first page / level-1 entry,
+//    or a valid DTE's ITT, is not guest RAM: KVM's "invalid guest RAM access", and what a VMM that
+//    forgot vgic_map_ram gets), with the ITS, guest RAM and the redistributors unchanged.
+//  - Collections an ITE names but no MAPC mapped are saved as KVM saves them (RDBase =
+//    COLLECTION_NOT_MAPPED), so that a KVM restore finds every ITE's collection.
+//  - Cost: SAVE writes and RESTORE reads every table page and every ITT whole, i.e. in proportion
+//    to the tables the guest declared (an ITT is at most 2^ID_bits x 8 bytes), not to what is mapped.
+//  - The one asymmetry: a table whose first page (level-1 table) is outside RAM has its entries
+//    skipped at SAVE (reported) and RESTORE answers VGIC_EFAULT; an ITS that keeps its tables in
+//    memory could not have used such a table either.
+//  - Pending state (seed 003, consume-on-create): once swapped in, every restored event whose
+//    collection is mapped moves its LPI's bit from the target's pending table into the
+//    redistributor (GicCore::consume_lpi_pending). Done after the ITS lock is released: the
+//    helper takes a CPU lock, which the ITS lock must never wait for (its.hpp).
+#include <algorithm>
+#include <bit>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gic/gic_core.hpp"
+#include "its/its.hpp"
+#include "its/its_abi.hpp"
+
+namespace gicv3 {
+
+namespace {
+
+constexpr uint64_t kBlock = 65536;  // bytes per guest-memory access when writing/reading an ITT
+constexpr uint64_t kEsz = its_abi::kEntrySize;
+
+uint64_t le(uint64_t v) { return std::endian::native == std::endian::little ? v : __builtin_bswap64(v); }
+
+std::string hex(uint64_t v) {
+  char buf[24];
+  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// Guest memory that SAVE writes and RESTORE reads: each byte belongs to at most one table page,
+// level-1 table or ITT.
+class Claims {
+ public:
+  bool claim(uint64_t start, uint64_t len) {
+    const uint64_t end = start + len;  // addresses < 2^52, lengths < 2^36: no wrap
+    auto next = ranges_.upper_bound(start);
+    if (next != ranges_.end() && next->first < end) return false;
+    if (next != ranges_.begin() && std::prev(next)->second > start) return false;
+    ranges_.emplace(start, end);
+    return true;
+  }
+
+ private:
+  std::map<uint64_t, uint64_t> ranges_;  // start -> end
+};
+
+struct TablePage {
+  uint64_t first_id, addr;
+};
+
+// The pages of one table that hold entries, in ID order (see the file comment).
+struct TablePages {
+  std::vector<TablePage> pages;
+  bool base_in_ram = true;  // the first page (flat) / first level-1 entry (two-level) is guest RAM
+  uint64_t ids_per_page = 1;
+  const TablePage* find(uint64_t id) const {
+    auto it = std::lower_bound(pages.begin(), pages.end(), id / ids_per_page * ids_per_page,
+                               [](const TablePage& p, uint64_t first) { return p.first_id < first; });
+    return it != pages.end() && it->first_id == id / ids_per_page * ids_per_page ? &*it : nullptr;
+  }
+};
+
+TablePages table_pages(const GuestMemory& mem, const TableGeometry& t, Claims& claims) {
+  TablePages s;
+  s.ids_per_page = t.ids_per_page();
+  if (!t.valid) return s;
+  // The level-1 table is the guest's: never written, but nothing written may land on it.
+  if (t.indirect) (void)claims.claim(t.base, t.bytes());
+  const uint64_t n = t.indirect ? t.bytes() / 8 : t.pages;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t addr = 0;
+    const TableLookup l = table_entry_address(mem, t, i * s.ids_per_page, addr);
+    if (l == TableLookup::l1_invalid) continue;  // IHI0069 5.2.1: IDs not backed by memory
+    const bool ram = l == TableLookup::ok && mem.is_ram(addr, t.page_size);
+    if (i == 0 && (t.indirect ? l == TableLookup::unreadable : !ram)) s.base_in_ram = false;
+    if (ram && claims.claim(addr, t.page_size)) s.pages.push_back({i * s.ids_per_page, addr});
+  }
+  return s;
+}
+
+// The Next field SAVE writes for the entry at ids[i] of an ascending list of saved IDs.
+template <class NextField, class Ids>
+uint64_t expected_next(const Ids& ids, size_t i) {
+  return its_abi::next_offset<NextField>(ids[i], i + 1 < ids.size() ? ids[i + 1] : 0, i + 1 == ids.size());
+}
+
+}  // namespace
+
+bool Its::implements_table_abi() const {
+  return GITS_IIDR::Revision::get(iidr_) == its_abi::kRevision && cfg_.itt_entry_size == its_abi::kEntrySize;
+}
+
+struct ItsTableAbi {
+  Its& its;
+  GuestMemory& mem;
+  Claims claims;
+  TablePages dev_pages, coll_pages;
+
+  explicit ItsTableAbi(Its& i) : its(i), mem(i.gic_.memory()) {
+    dev_pages = table_pages(mem, TableGeometry::from_baser(its.baser_[0]), claims);
+    coll_pages = table_pages(mem, TableGeometry::from_baser(its.baser_[1]), claims);
+  }
+
+  uint64_t itt_bytes(unsigned event_bits) const { return (uint64_t(1) << event_bits) * kEsz; }
+  bool icid_covered(uint32_t icid) const {
+    return (icid >> its.cfg_.collection_id_bits) == 0 && its.check_id(1, icid) == TableLookup::ok;
+  }
+  void write_page(const TablePage& p, const std::vector<uint64_t>& words) {
+    if (!mem.write(p.addr, words.data(), words.size() * kEsz))  // unmapped since table_pages()
+      skip(p.addr, 0, "ITS table page at " + hex(p.addr) + " no longer in guest RAM; its entries are lost");
+  }
+
+  // ---- SAVE -------------------------------------------------------------------------------------
+  Its::SaveReport report;
+
+  void skip(uint64_t id, uint64_t value, const std::string& what) {
+    ++report.skipped;
+    its.gic_.log().guest_error("its-save-skipped", "gits", TraceLog::kNoCpu, id, value, what);
+  }
+
+  struct SavedDevice {
+    uint32_t id;
+    const Its::Device* dev;
+  };
+
+  void save() {
+    std::vector<uint32_t> ids;
+    for (auto& [id, d] : its.devices_) ids.push_back(id);
+    std::sort(ids.begin(), ids.end());
+    std::vector<SavedDevice> saved;
+    std::set<uint32_t> referenced;  // ICIDs named by a saved ITE
+    for (uint32_t id : ids) {
+      const Its::Device& d = its.devices_.at(id);
+      const uint64_t bytes = itt_bytes(d.event_bits);
+      if (!dev_pages.find(id)) {
+        skip(id, 0, "DeviceID " + std::to_string(id) +
+                        " has no usable device-table entry (not covered by GITS_BASER0 or a valid level-1 entry any "
+                        "more, or its page is not guest RAM or overlaps other ITS memory); device not saved");
+      } else if (!mem.is_ram(d.itt_addr, bytes) || !claims.claim(d.itt_addr, bytes)) {
+        skip(id, d.itt_addr, "ITT of DeviceID " + std::to_string(id) + " at " + hex(d.itt_addr) +
+                                 " not in guest RAM or overlapping other ITS memory; device not saved");
+      } else if (save_itt(id, d, referenced)) {
+        saved.push_back({id, &d});
+      }
+    }
+    std::vector<uint64_t> saved_ids;
+    for (const SavedDevice& s : saved) saved_ids.push_back(s.id);
+    // Every page of the device table, whole; each saved device at its DeviceID.
+    size_t next = 0;
+    for (const TablePage& p : dev_pages.pages) {
+      std::vector<uint64_t> words(dev_pages.ids_per_page, 0);
+      for (; next < saved.size() && saved[next].id < p.first_id + dev_pages.ids_per_page; ++next) {
+        const Its::Device& d = *saved[next].dev;
+        const DeviceTableEntry e{true, uint16_t(expected_next<ITS_DTE::Next>(saved_ids, next)), d.itt_addr,
+                                 uint8_t(d.event_bits - 1)};
+        words[saved[next].id - p.first_id] = le(e.encode());
+        ++report.devices;
+      }
+      write_page(p, words);
+    }
+    save_collections(referenced);
+  }
+
+  // One device's ITT, whole, in kBlock pieces. False if the ITT could not be written.
+  bool save_itt(uint32_t id, const Its::Device& d, std::set<uint32_t>& referenced) {
+    std::vector<std::pair<uint32_t, Its::Ite>> ites;
+    for (auto& [chunk, arr] : d.ites)
+      for (unsigned i = 0; i < Its::Device::kChunk; ++i)
+        if (arr[i].valid) ites.emplace_back(chunk * Its::Device::kChunk + i, arr[i]);
+    std::sort(ites.begin(), ites.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    std::vector<uint32_t> events;
+    std::vector<Its::Ite> kept;
+    for (auto& [event, ite] : ites) {
+      if (!icid_covered(ite.icid)) {
+        skip(id, event, "DeviceID " + std::to_string(id) + " EventID " + std::to_string(event) + ": ICID " +
+                            std::to_string(ite.icid) + " no longer covered by the collection table; event not saved");
+        continue;
+      }
+      events.push_back(event);
+      kept.push_back(ite);
+    }
+    const uint64_t total = itt_bytes(d.event_bits);
+    size_t k = 0;
+    std::vector<uint64_t> words;
+    for (uint64_t off = 0; off < total; off += kBlock) {
+      const uint64_t len = std::min(kBlock, total - off);
+      const uint64_t end_event = (off + len) / kEsz;
+      bool ok;
+      if (k < events.size() && events[k] < end_event) {
+        words.assign(len / kEsz, 0);
+        for (; k < events.size() && events[k] < end_event; ++k) {
+          const InterruptTableEntry e{uint16_t(expected_next<ITS_ITE::Next>(events, k)), kept[k].intid, kept[k].icid};
+          words[events[k] - off / kEsz] = le(e.encode());
+        }
+        ok = mem.write(d.itt_addr + off, words.data(), len);
+      } else {
+        ok = mem.fill(d.itt_addr + off, 0, len);
+      }
+      if (!ok) {
+        skip(id, d.itt_addr, "ITT of DeviceID " + std::to_string(id) + " no longer in guest RAM; device not saved");
+        return false;
+      }
+    }
+    for (const Its::Ite& e : kept) referenced.insert(e.icid);
+    report.ites += kept.size();
+    return true;
+  }
+
+  void save_collections(const std::set<uint32_t>& referenced) {
+    // Mapped collections, and (as KVM) those a saved ITE names without a mapping.
+    std::map<uint32_t, uint64_t> ctes;  // ICID -> RDBase
+    for (uint32_t icid : referenced) ctes[icid] = ITS_CTE::kNotMapped;
+    for (auto& [icid, cpu] : its.collections_) ctes[icid] = cpu;
+    auto it = ctes.begin();
+    for (const TablePage& p : coll_pages.pages) {
+      std::vector<uint64_t> words(coll_pages.ids_per_page, 0);
+      for (size_t slot = 0; slot < words.size() && it != ctes.end(); ++it) {
+        if (!icid_covered(it->first)) {
+          skip(it->first, it->second,
+               "ICID " + std::to_string(it->first) + " no longer covered by the collection table; collection not saved");
+          continue;
+        }
+        words[slot++] = le(CollectionTableEntry{true, it->second, uint16_t(it->first), 0}.encode());
+        ++report.collections;
+      }
+      write_page(p, words);
+    }
+    for (; it != ctes.end(); ++it)
+      skip(it->first, it->second,
+           "no collection-table entry left for ICID " + std::to_string(it->first) + "; collection not saved");
+  }
+
+  // ---- RESTORE ----------------------------------------------------------------------------------
+  std::unordered_map<uint32_t, Its::Device> devices;
+  std::unordered_map<uint32_t, uint16_t> collections;
+  size_t charged = 0;
+
+  ~ItsTableAbi() { its.gic_.budget().release(charged); }
+
+  static Status bad(const std::string& what) { return {Errc::invalid_argument, "ITS_RESTORE_TABLES: " + what}; }
+  static Status fault(const std::string& what) { return {Errc::fault, "ITS_RESTORE_TABLES: " + what}; }
+  bool charge(size_t bytes) {
+    if (!its.gic_.budget().charge(bytes)) return false;
+    charged += bytes;
+    return true;
+  }
+
+  bool read_words(uint64_t addr, uint64_t bytes, std::vector<uint64_t>& words) {
+    words.resize(bytes / kEsz);
+    if (!mem.read(addr, words.data(), bytes)) return false;
+    for (uint64_t& w : words) w = le(w);
+    return true;
+  }
+
+  Status restore() {
+    if (!dev_pages.base_in_ram) return fault("the device table (GITS_BASER0) is not in guest RAM");
+    if (!coll_pages.base_in_ram) return fault("the collection table (GITS_BASER1) is not in guest RAM");
+    if (Status s = restore_collections(); !s) return s;
+    return restore_devices();
+  }
+
+  // CTEs: a list of valid entries, then invalid ones only (arm-vgic-its.rst: the list ends with
+  // an invalid entry unless the table is full).
+  Status restore_collections() {
+    std::vector<uint64_t> words;
+    std::set<uint32_t> seen;
+    bool ended = false;
+    for (const TablePage& p : coll_pages.pages) {
+      if (!read_words(p.addr, coll_pages.ids_per_page * kEsz, words))
+        return fault("collection table page at " + hex(p.addr) + " unreadable");
+      for (uint64_t w : words) {
+        const CollectionTableEntry e = CollectionTableEntry::decode(w);
+        const std::string where = "CTE " + hex(w) + ": ";
+        if (!e.valid) {
+          ended = true;
+          continue;
+        }
+        if (ended) return bad(where + "valid entry after the end of the collection list");
+        if (e.res0) return bad(where + "RES0 bits [62:52] set");
+        if (!icid_covered(e.icid)) return bad(where + "ICID beyond GITS_TYPER.CIDbits or not covered by the collection table");
+        if (!seen.insert(e.icid).second) return bad(where + "ICID listed twice");
+        if (e.rdbase == ITS_CTE::kNotMapped) continue;  // KVM: named by an ITE, never mapped
+        if (e.rdbase >= its.gic_.nr_cpus()) return bad(where + "RDBase names no CPU");
+        collections[e.icid] = uint16_t(e.rdbase);
+      }
+    }
+    return {};
+  }
+
+  // DTEs: every valid entry, in DeviceID order, its Next linking to the following one.
+  Status restore_devices() {
+    std::vector<uint64_t> ids, words;
+    std::vector<DeviceTableEntry> dtes;
+    for (const TablePage& p : dev_pages.pages) {
+      if (!read_words(p.addr, dev_pages.ids_per_page * kEsz, words))
+        return fault("device table page at " + hex(p.addr) + " unreadable");
+      for (uint64_t i = 0; i < words.size(); ++i) {
+        const DeviceTableEntry e = DeviceTableEntry::decode(words[i]);
+        if (!e.valid) continue;  // "other fields are not meaningful"
+        ids.push_back(p.first_id + i);
+        dtes.push_back(e);
+      }
+    }
+    const ItsConfig& k = its.cfg_;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const DeviceTableEntry& e = dtes[i];
+      const std::string where = "DTE of DeviceID " + std::to_string(ids[i]) + ": ";
+      if (ids[i] >> k.device_id_bits) return bad(where + "DeviceID beyond GITS_TYPER.Devbits");  // bits <= 32, IDs 64-bit
+      if (const uint64_t want = expected_next<ITS_DTE::Next>(ids, i); e.next != want)
+        return bad(where + "Next " + std::to_string(e.next) + " does not lead to the next valid DTE (expected " +
+                   std::to_string(want) + ")");
+      if (unsigned(e.size) + 1 > k.event_id_bits) return bad(where + "Size beyond GITS_TYPER.ID_bits");
+      const uint64_t bytes = itt_bytes(e.size + 1u);
+      if (!mem.is_ram(e.itt_addr, bytes)) return fault(where + "ITT at " + hex(e.itt_addr) + " not in guest RAM");
+      if (!claims.claim(e.itt_addr, bytes))
+        return bad(where + "ITT at " + hex(e.itt_addr) + " overlaps an ITS table or another ITT");
+      if (!charge(Its::Device::device_cost())) return {Errc::no_memory, "ITS_RESTORE_TABLES: host memory budget exhausted"};
+      Its::Device& d = devices[uint32_t(ids[i])];
+      d.event_bits = uint8_t(e.size + 1);
+      d.itt_addr = e.itt_addr;
+      if (Status s = restore_itt(uint32_t(ids[i]), d); !s) return s;
+    }
+    return {};
+  }
+
+  // ITEs of one device: valid ones (pINTID != 0), in EventID order, linked by Next.
+  Status restore_itt(uint32_t id, Its::Device& d) {
+    const uint64_t total = itt_bytes(d.event_bits);
+    std::vector<uint64_t> events, words;
+    std::vector<InterruptTableEntry> ites;
+    for (uint64_t off = 0; off < total; off += kBlock) {
+      if (!read_words(d.itt_addr + off, std::min(kBlock, total - off), words))
+        return fault("ITT of DeviceID " + std::to_string(id) + " unreadable");
+      for (uint64_t i = 0; i < words.size(); ++i) {
+        const InterruptTableEntry e = InterruptTableEntry::decode(words[i]);
+        if (!e.valid()) continue;
+        events.push_back(off / kEsz + i);
+        ites.push_back(e);
+      }
+    }
+    const unsigned lpi_bits = its.gic_.config().lpi_id_bits;
+    for (size_t i = 0; i < events.size(); ++i) {
+      const InterruptTableEntry& e = ites[i];
+      const uint32_t event = uint32_t(events[i]);
+      const std::string where = "ITE of DeviceID " + std::to_string(id) + " EventID " + std::to_string(event) + ": ";
+      if (const uint64_t want = expected_next<ITS_ITE::Next>(events, i); e.next != want)
+        return bad(where + "Next " + std::to_string(e.next) + " does not lead to the next valid ITE (expected " +
+                   std::to_string(want) + ")");
+      // The checks MAPTI makes (IHI0069 5.3): an LPI of this GIC, an ICID the collection table covers.
+      if (e.pintid < Intid::kLpiBase || (lpi_bits < 32 && (e.pintid >> lpi_bits)))
+        return bad(where + "pINTID " + std::to_string(e.pintid) + " is not an LPI of this GIC");
+      if (!icid_covered(e.icid)) return bad(where + "ICID beyond GITS_TYPER.CIDbits or not covered by the collection table");
+      auto& chunk = d.ites[event / Its::Device::kChunk];
+      if (!chunk) {
+        if (!charge(Its::Device::chunk_cost())) return {Errc::no_memory, "ITS_RESTORE_TABLES: host memory budget exhausted"};
+        chunk.reset(new Its::Ite[Its::Device::kChunk]());
+      }
+      chunk[event % Its::Device::kChunk] = Its::Ite{e.pintid, e.icid, true};
+      ++d.nr_ites;
+    }
+    return {};
+  }
+
+  // Replaces the ITS's translations with the restored ones; returns the LPIs whose pending bit
+  // is to be consumed (target CPU, INTID).
+  std::vector<std::pair<unsigned, uint32_t>> commit() {
+    for (auto& [id, d] : its.devices_) its.gic_.budget().release(Its::Device::bytes_charged(d));
+    its.devices_.swap(devices);
+    its.collections_.swap(collections);
+    charged = 0;  // now accounted to devices_
+    devices.clear();
+    its.invalidate_all_locked();
+    std::vector<std::pair<unsigned, uint32_t>> consume;
+    for (auto& [id, d] : its.devices_)
+      for (auto& [c, arr] : d.ites)
+        for (unsigned i = 0; i < Its::Device::kChunk; ++i)
+          if (unsigned cpu; arr[i].valid && its.collection_target(arr[i].icid, cpu)) consume.emplace_back(cpu, arr[i].intid);
+    return consume;
+  }
+};
+
+namespace {
+constexpr const char* kNotInAbi = "this ITS is outside the KVM table ABI revision 0 (GITS_IIDR.Revision 0, 8-byte ITT entries)";
+}  // namespace
+
+Status Its::save_tables(SaveReport* report) {
+  std::lock_guard l(lock_);
+  if (!implements_table_abi())
+    return {Errc::no_such_address, std::string("ITS_SAVE_TABLES: ") + kNotInAbi};
+  ItsTableAbi abi(*this);
+  abi.save();
+  if (report) *report = abi.report;
+  return {};
+}
+
+Status Its::restore_tables() {
+  std::vector<std::pair<unsigned, uint32_t>> consume;
+  {
+    std::lock_guard l(lock_);
+    if (!implements_table_abi())
+      return {Errc::no_such_address, std::string("ITS_RESTORE_TABLES: ") + kNotInAbi};
+    // arm-vgic-its.rst: tables are restored before GITS_CTLR; an enabled ITS is translating.
+    if (enabled_) return {Errc::busy, "ITS_RESTORE_TABLES: the ITS is enabled (restore GITS_CTLR last)"};
+    ItsTableAbi abi(*this);
+    if (Status s = abi.restore(); !s) return s;
+    consume = abi.commit();
+  }
+  for (auto [cpu, intid] : consume) (void)gic_.consume_lpi_pending(cpu, intid);
+  return {};
+}
+
+}  // namespace gicv3
