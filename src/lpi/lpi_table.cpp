@@ -22,6 +22,7 @@ LpiTable::~LpiTable() {
     if (!dir) continue;
     for (auto& slot : *dir) delete slot.load(std::memory_order_relaxed);
     delete dir;
+    budget_.release(sizeof(Dir));
   }
   budget_.release(nr_chunks() * sizeof(Chunk));
 }
@@ -40,15 +41,16 @@ LpiTable::Chunk* LpiTable::get_or_create(uint32_t intid, const GuestMemory& mem,
   const uint32_t chunk = intid >> kChunkShift;
   std::atomic<Dir*>& dslot = dir_[chunk >> kDirShift];
   Dir* dir = dslot.load(std::memory_order_acquire);
+  if (dir)
+    if (Chunk* c = (*dir)[chunk & ((1u << kDirShift) - 1)].load(std::memory_order_acquire)) return c;
+  // Charge the chunk and, if needed, its directory block together: all or nothing.
+  if (!budget_.charge(sizeof(Chunk) + (dir ? 0 : sizeof(Dir)))) return nullptr;
   if (!dir) {
-    if (!budget_.charge(sizeof(Dir))) return nullptr;
     dir = new Dir();
     for (auto& s : *dir) s.store(nullptr, std::memory_order_relaxed);
     dslot.store(dir, std::memory_order_release);
   }
   std::atomic<Chunk*>& slot = (*dir)[chunk & ((1u << kDirShift) - 1)];
-  if (Chunk* c = slot.load(std::memory_order_acquire)) return c;
-  if (!budget_.charge(sizeof(Chunk))) return nullptr;
   auto* c = new Chunk(chunk << kChunkShift);
   std::memset(c->bucket, Chunk::kNoBucket, sizeof c->bucket);
   // The configuration is loaded before the chunk is published, so a reader never sees a chunk
