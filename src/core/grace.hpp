@@ -29,11 +29,20 @@ class Grace {
    public:
     explicit Reader(Grace& g) {
       slot_ = &g.slots_[thread_slot()];
-      phase_ = g.phase_.load(std::memory_order_seq_cst) & 1;
-      slot_->count[phase_].fetch_add(1, std::memory_order_seq_cst);
-      // Pairs with the fence in synchronize(): either the writer sees this reader, or this reader
-      // sees everything the writer did before synchronize().
-      std::atomic_thread_fence(std::memory_order_seq_cst);
+      for (;;) {
+        const unsigned p = g.phase_.load(std::memory_order_seq_cst);
+        phase_ = p & 1;
+        slot_->count[phase_].fetch_add(1, std::memory_order_seq_cst);
+        // Pairs with the fence in synchronize(): either the writer sees this reader, or this
+        // reader sees everything the writer did before synchronize().
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        // The phase must still be the one counted in: a reader that read the phase before one
+        // synchronize() and counted itself after a second one flipped it again would be waited
+        // for by neither. Seeing the same phase after the increment proves that any later flip's
+        // wait sees this count.
+        if (g.phase_.load(std::memory_order_seq_cst) == p) break;
+        slot_->count[phase_].fetch_sub(1, std::memory_order_release);
+      }
     }
     ~Reader() { slot_->count[phase_].fetch_sub(1, std::memory_order_release); }
     Reader(const Reader&) = delete;
