@@ -41,16 +41,24 @@ struct ItsCommands {
     return CommandOutcome::ok();
   }
 
-  // Device + mapped event, with the architectural errors of `op`.
-  static CommandOutcome lookup_event(Its& its, uint8_t op, const EventCommand& c, Its::Ite*& ite, unsigned& cpu,
-                                     bool need_collection = true) {
-    if (auto o = check_devid(its, op, c.device.value); o.kind != CommandOutcome::done) return o;
-    auto it = its.devices_.find(c.device.value);
+  // A mapped device and an EventID within its ITT, with the architectural errors of `op`.
+  static CommandOutcome lookup_device(Its& its, uint8_t op, uint32_t devid, uint32_t eventid, Its::Device*& dev) {
+    if (auto o = check_devid(its, op, devid); o.kind != CommandOutcome::done) return o;
+    auto it = its.devices_.find(devid);
     if (it == its.devices_.end()) return CommandOutcome::fail(op, its_err::kUnmappedDevice, "device not mapped");
-    Its::Device& d = it->second;
-    if (d.event_bits < 32 && (c.event.value >> d.event_bits))
+    dev = &it->second;
+    if (dev->event_bits < 32 && (eventid >> dev->event_bits))
       return CommandOutcome::fail(op, its_err::kIdOor, "EventID beyond the device's ITT size");
-    ite = d.find(c.event.value);
+    return CommandOutcome::ok();
+  }
+
+  // ... and a mapped event on it (and, unless told otherwise, its collection's redistributor).
+  static CommandOutcome lookup_event(Its& its, uint8_t op, const EventCommand& c, Its::Ite*& ite, unsigned& cpu,
+                                     bool need_collection = true, Its::Device** device = nullptr) {
+    Its::Device* d = nullptr;
+    if (auto o = lookup_device(its, op, c.device.value, c.event.value, d); o.kind != CommandOutcome::done) return o;
+    if (device) *device = d;
+    ite = d->find(c.event.value);
     if (!ite) return CommandOutcome::fail(op, its_err::kUnmappedInterrupt, "event not mapped");
     if (need_collection && !its.collection_target(ite->icid, cpu))
       return CommandOutcome::fail(op, its_err::kUnmappedCollection, "the event's collection is not mapped");
@@ -101,12 +109,9 @@ struct ItsCommands {
   static CommandOutcome mapti(Its& its, const RawCommand& raw) {
     const MaptiCommand c = MaptiCommand::decode(raw);
     const uint8_t op = c.opcode;
-    if (auto o = check_devid(its, op, c.device.value); o.kind != CommandOutcome::done) return o;
-    auto it = its.devices_.find(c.device.value);
-    if (it == its.devices_.end()) return CommandOutcome::fail(op, its_err::kUnmappedDevice, "device not mapped");
-    Its::Device& d = it->second;
-    if (d.event_bits < 32 && (c.event.value >> d.event_bits))
-      return CommandOutcome::fail(op, its_err::kIdOor, "EventID beyond the device's ITT size");
+    Its::Device* dev = nullptr;
+    if (auto o = lookup_device(its, op, c.device.value, c.event.value, dev); o.kind != CommandOutcome::done) return o;
+    Its::Device& d = *dev;
     const unsigned lpi_bits = its.gic_.config().lpi_id_bits;
     if (c.pintid < Intid::kLpiBase || (lpi_bits < 32 && (c.pintid >> lpi_bits)))
       return CommandOutcome::fail(op, its_err::kPhysicalIdOor, "pINTID is not an LPI of this GIC");
@@ -164,8 +169,7 @@ struct ItsCommands {
     Its::Ite* ite;
     unsigned cpu = 0;
     Its::Device* dev = nullptr;
-    if (auto o = lookup_event(its, DISCARD, c, ite, cpu, false); o.kind != CommandOutcome::done) return o;
-    (void)its.find_ite(c.device.value, c.event.value, &dev);
+    if (auto o = lookup_event(its, DISCARD, c, ite, cpu, false, &dev); o.kind != CommandOutcome::done) return o;
     const uint32_t intid = ite->intid;
     const bool mapped = its.collection_target(ite->icid, cpu);
     *ite = Its::Ite{};
