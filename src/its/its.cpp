@@ -42,13 +42,6 @@ Its::Ite* Its::Device::find(uint32_t eventid) {
   return e->valid ? e : nullptr;
 }
 
-Its::Ite* Its::find_ite(uint32_t devid, uint32_t eventid, Device** dev) {
-  auto it = devices_.find(devid);
-  if (it == devices_.end()) return nullptr;
-  if (dev) *dev = &it->second;
-  return it->second.find(eventid);
-}
-
 bool Its::collection_target(uint32_t icid, unsigned& cpu) const {
   auto it = collections_.find(icid);
   if (it == collections_.end()) return false;

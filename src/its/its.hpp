@@ -140,7 +140,6 @@ class Its {
   Translation translate_locked(uint32_t devid, uint32_t eventid);
   bool rdbase_to_cpu(uint64_t rdbase, unsigned& cpu) const;
   TableLookup check_id(unsigned baser_index, uint64_t id) const;
-  Ite* find_ite(uint32_t devid, uint32_t eventid, Device** dev = nullptr);
   bool collection_target(uint32_t icid, unsigned& cpu) const;
   void report_error(const RawCommand& cmd, const CommandOutcome& o);
   // Removes cached translations of one event / everything, then waits out in-flight hits.
