@@ -4,7 +4,7 @@ JOBS  ?= $(shell nproc)
 WERROR ?= $(if $(VGIC_WERROR),ON,OFF)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test run clean install
+.PHONY: all deps configure build test run clean install fuzz test-sanitize
 
 all: build
 
@@ -25,3 +25,39 @@ run: build
 
 clean:
 	rm -rf $(BUILD)
+
+# The test suite under sanitizers (issue 8): ASan + UBSan over every test binary, and TSan over the
+# suites that exercise concurrency (MSIs, irqfd, routing, the ITS, LPIs, the vCPU stress tests).
+SAN_TARGETS = unit_tests scenario_tests tool_tests
+TSAN_FILTER = *Concurrency*:*Msi*:Irqfd*:GsiRouting*:AckNotifier*:Its*:LpiTable*:Hostile*:DeviceIrq*
+test-sanitize: deps
+	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DVGIC_BUILD_EXAMPLES=OFF \
+	  -DCMAKE_CXX_FLAGS="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined" \
+	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
+	@cmake --build build-asan -j $(JOBS) --target $(SAN_TARGETS)
+	@for t in $(SAN_TARGETS); do \
+	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    ./build-asan/tests/$$t --gtest_brief=1 || exit 1; done
+	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVGIC_BUILD_EXAMPLES=OFF \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=thread" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" >/dev/null
+	@cmake --build build-tsan -j $(JOBS) --target unit_tests scenario_tests
+	@TSAN_OPTIONS=halt_on_error=1 ./build-tsan/tests/unit_tests --gtest_brief=1 --gtest_filter='$(TSAN_FILTER)'
+	@TSAN_OPTIONS=halt_on_error=1 ./build-tsan/tests/scenario_tests --gtest_brief=1
+
+# libFuzzer harnesses (fuzz/): clang + ASan/UBSan in build-fuzz, each run FUZZ_SECONDS on a copy of
+# its seed corpus (build-fuzz/corpus/<harness>; crashes land in build-fuzz/artifacts/<harness>/).
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZERS := fuzz_mmio fuzz_its_restore fuzz_replay
+fuzz: deps
+	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DVGIC_BUILD_FUZZ=ON -DVGIC_BUILD_TESTS=OFF -DVGIC_BUILD_EXAMPLES=OFF >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$f $(FUZZ_BUILD)/artifacts/$$f; \
+	  cp fuzz/corpus/$$f/* $(FUZZ_BUILD)/corpus/$$f/; \
+	  dict=; [ -f fuzz/dict/$$f.dict ] && dict=-dict=fuzz/dict/$$f.dict; \
+	  echo "== $$f ($(FUZZ_SECONDS) s)"; \
+	  ./$(FUZZ_BUILD)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=16384 $$dict \
+	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$f/ -print_final_stats=1 $(FUZZ_FLAGS) $(FUZZ_BUILD)/corpus/$$f; \
+	done
