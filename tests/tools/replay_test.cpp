@@ -65,3 +65,14 @@ TEST(Replay, MissingFileIsAnError) {
   EXPECT_FALSE(r.ok());
   EXPECT_NE(r.error.find("cannot open"), std::string::npos);
 }
+
+TEST(Replay, OversizedMemoryFillIsBadInputNotGigabytesOfWork) {
+  std::string text = slurp(trace("smp2-blk-rng"));
+  text = text.substr(0, text.find('\n') + 1);  // the config record alone
+  text += "{\"n\":1,\"k\":\"memfill\",\"pa\":\"0x40000000\",\"size\":4294967296,\"byte\":\"0x1\"}\n";
+  std::istringstream in(text);
+  const auto r = replay(in);
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.error.find("line 2"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("memfill"), std::string::npos) << r.error;
+}

@@ -212,6 +212,9 @@ struct Replayer {
       }
     } else if (kind == "memfill") {
       const uint64_t size = num(r, "size");
+      // Real traces fill at most a 24-bit LPI configuration table (16 MiB); a larger fill is
+      // treated as bad input rather than touching gigabytes of the RAM model.
+      if (size > (64u << 20)) throw BadInput("memfill larger than 64 MiB");
       memset(ram->at(hex(r, "pa"), size), int(hex(r, "byte") & 0xff), size);
     } else if (kind == "sysreg") {
       const std::string reg = str(r, "reg");
