@@ -39,6 +39,23 @@ struct RoutedGuest {
   }
 };
 
+// A 1-CPU guest whose ITS maps (dev, event) to an enabled LPI on CPU 0, as a Linux driver would.
+struct ItsVectorGuest {
+  ItsVectorGuest(uint32_t dev, unsigned event_bits, uint32_t event, uint32_t lpi) {
+    g.bring_up_all();
+    its.init();
+    its.enable_lpis_all();
+    its.mapc(0, 0);
+    its.mapd(dev, event_bits);
+    its.mapti(dev, event, lpi, 0);
+    its.lpi_config(lpi, 0x80, true);
+    its.inv(dev, event);
+  }
+  Guest g{Guest::config(1)};
+  GuestRam ram{g.gic(), 0x40000000, 16 << 20};
+  ItsDriver its{g, ram};
+};
+
 // Waits (bounded) until pred() holds; returns whether it did.
 template <class P>
 bool eventually(P pred) {
@@ -62,18 +79,9 @@ TEST(GsiRouting, IrqchipRouteFollowsTheLevel) {
 }
 
 TEST(GsiRouting, MsiRouteFiresOnLevelOne) {
-  vgic_config c = Guest::config(1);
-  Guest g(c);
-  GuestRam ram(g.gic(), 0x40000000, 16 << 20);
-  g.bring_up_all();
-  ItsDriver its(g, ram);
-  its.init();
-  its.enable_lpis_all();
-  its.mapc(0, 0);
-  its.mapd(0x10, 2);
-  its.mapti(0x10, 3, 8300, 0);
-  its.lpi_config(8300, 0x80, true);
-  its.inv(0x10, 3);
+  ItsVectorGuest t(0x10, 2, 3, 8300);
+  Guest& g = t.g;
+  ItsDriver& its = t.its;
   vgic_gsi_route r{5, VGIC_ROUTE_MSI, VGIC_MSI_VALID_DEVID, 0, its.its_base() + 0x10040, 3, 0x10};
   ASSERT_EQ(vgic_set_gsi_routing(g.gic(), &r, 1), 0) << vgic_last_error();
   EXPECT_EQ(vgic_set_gsi_level(g.gic(), 5, 0), 0);
@@ -112,17 +120,9 @@ TEST(Irqfd, EdgeSignalMakesTheSpiPendingOnce) {
 }
 
 TEST(Irqfd, VgicThreadDeliversAnMsiRoute) {
-  Guest g(Guest::config(1));
-  GuestRam ram(g.gic(), 0x40000000, 16 << 20);
-  g.bring_up_all();
-  ItsDriver its(g, ram);
-  its.init();
-  its.enable_lpis_all();
-  its.mapc(0, 0);
-  its.mapd(1, 1);
-  its.mapti(1, 0, 8200, 0);
-  its.lpi_config(8200, 0x80, true);
-  its.inv(1, 0);
+  ItsVectorGuest t(1, 1, 0, 8200);
+  Guest& g = t.g;
+  ItsDriver& its = t.its;
   vgic_gsi_route r{3, VGIC_ROUTE_MSI, VGIC_MSI_VALID_DEVID, 0, its.its_base() + 0x10040, 0, 1};
   ASSERT_EQ(vgic_set_gsi_routing(g.gic(), &r, 1), 0);
   Fd efd;

@@ -12,10 +12,6 @@ class Active : public ::testing::Test {
  protected:
   Guest g{Guest::config(2)};
   void SetUp() override { g.bring_up_all(); }
-  void pulse(uint32_t intid, unsigned cpu = 0) {
-    g.line(intid, true, cpu);
-    g.line(intid, false, cpu);
-  }
 };
 
 }  // namespace
@@ -30,7 +26,7 @@ TEST_F(Active, IsactiverMakesAnInterruptActiveAndHoldsItBack) {
     }
     EXPECT_TRUE(g.is_active(id));
     EXPECT_EQ(g.rpr(0), 0xff);  // the CPU interface's active priorities are not involved
-    pulse(id);
+    g.pulse(id);
     EXPECT_TRUE(g.is_pending(id));
     EXPECT_FALSE(g.irq(0)) << id;
     EXPECT_EQ(g.ack1(0), kSpurious);
@@ -49,8 +45,8 @@ TEST_F(Active, PpiActiveStateIsPerCpu) {
   g.gicr_write(1, gicr::ISACTIVER0, 1u << 20);
   EXPECT_TRUE(g.is_active(20, 1));
   EXPECT_FALSE(g.is_active(20, 0));
-  pulse(20, 0);
-  pulse(20, 1);
+  g.pulse(20, 0);
+  g.pulse(20, 1);
   EXPECT_TRUE(g.irq(0));
   EXPECT_FALSE(g.irq(1));
   g.gicr_write(1, gicr::ICACTIVER0, 1u << 20);
@@ -59,14 +55,14 @@ TEST_F(Active, PpiActiveStateIsPerCpu) {
 
 TEST_F(Active, EdgeWhileActiveGivesActiveAndPending) {
   g.setup(41, true, 0x80, true);
-  pulse(41);
+  g.pulse(41);
   EXPECT_EQ(g.ack1(0), 41u);
   EXPECT_FALSE(g.is_pending(41));
-  pulse(41);
+  g.pulse(41);
   EXPECT_TRUE(g.is_active(41));
   EXPECT_TRUE(g.is_pending(41));
   EXPECT_FALSE(g.irq(0));
-  pulse(41);  // more edges while active and pending: still one pending interrupt
+  g.pulse(41);  // more edges while active and pending: still one pending interrupt
   g.eoi1(0, 41);
   EXPECT_FALSE(g.is_active(41));
   EXPECT_TRUE(g.is_pending(41));
@@ -80,9 +76,9 @@ TEST_F(Active, AnActiveSpiIsNotOfferedToAnotherCpu) {
   // get it before CPU 0 deactivates it.
   g.setup(42, true, 0x80, true);
   g.route(42, 1ull << 31);
-  pulse(42);
+  g.pulse(42);
   EXPECT_EQ(g.ack1(0), 42u);
-  pulse(42);
+  g.pulse(42);
   EXPECT_FALSE(g.irq(1));
   EXPECT_EQ(g.ack1(1), kSpurious);
   g.eoi1(0, 42);
@@ -99,12 +95,12 @@ TEST_F(Active, IcactiverOnAnAcknowledgedInterruptLeavesTheRunningPriority) {
   // priority drop).
   g.set_eoimode(0, true);
   g.setup(43, true, 0x80, true);
-  pulse(43);
+  g.pulse(43);
   EXPECT_EQ(g.ack1(0), 43u);
   g.clear_active(43);
   EXPECT_FALSE(g.is_active(43));
   EXPECT_EQ(g.rpr(0), 0x80);
-  pulse(43);
+  g.pulse(43);
   EXPECT_TRUE(g.is_pending(43));
   EXPECT_FALSE(g.irq(0));  // same group priority as the running priority
   EXPECT_EQ(g.hppir1(0), 43u);

@@ -18,17 +18,13 @@ class Eoi : public ::testing::Test {
     g.setup(42, true, 0x40, true);   // edge, higher priority
     g.setup(45, false, 0x80, true);  // Group 0
   }
-  void pulse(uint32_t intid) {
-    g.line(intid, true);
-    g.line(intid, false);
-  }
 };
 
 }  // namespace
 
 TEST_F(Eoi, EoiMode0EoirDropsPriorityAndDeactivates) {
   EXPECT_EQ((g.icc_read(0, icc::CTLR) >> 1) & 1, 0u);  // EOImode resets to 0
-  pulse(41);
+  g.pulse(41);
   EXPECT_EQ(g.ack1(0), 41u);
   EXPECT_TRUE(g.is_active(41));
   EXPECT_EQ(g.rpr(0), 0x80);
@@ -49,7 +45,7 @@ TEST_F(Eoi, EoiMode1EoirOnlyDropsPriorityAndDirDeactivates) {
   EXPECT_EQ(g.ack1(0), kSpurious);
 
   // The dropped priority lets another interrupt of the same priority in.
-  pulse(41);
+  g.pulse(41);
   EXPECT_TRUE(g.irq(0));
   EXPECT_EQ(g.ack1(0), 41u);
   g.eoi1(0, 41);
@@ -69,9 +65,9 @@ TEST_F(Eoi, EoiMode1EoirOnlyDropsPriorityAndDirDeactivates) {
 
 TEST_F(Eoi, EoiMode1DeactivationNeedNotFollowTheNesting) {
   g.set_eoimode(0, true);
-  pulse(41);
+  g.pulse(41);
   EXPECT_EQ(g.ack1(0), 41u);
-  pulse(42);
+  g.pulse(42);
   EXPECT_EQ(g.ack1(0), 42u);  // preempts 41
   g.eoi1(0, 42);
   g.eoi1(0, 41);
@@ -85,7 +81,7 @@ TEST_F(Eoi, EoiMode1DeactivationNeedNotFollowTheNesting) {
 
 TEST_F(Eoi, DirWithEoiMode0IsIgnoredAndCounted) {
   // ICC_DIR_EL1 with EOImode == 0 is UNPREDICTABLE; vgic ignores it and counts a guest error.
-  pulse(41);
+  g.pulse(41);
   EXPECT_EQ(g.ack1(0), 41u);
   const uint64_t errors = g.guest_errors();
   g.dir(0, 41);
@@ -98,7 +94,7 @@ TEST_F(Eoi, DirWithEoiMode0IsIgnoredAndCounted) {
 
 TEST_F(Eoi, EoiOfTheSpuriousIntidIsIgnored) {
   // ICC_EOIR1_EL1: a write of a special INTID (1020-1023) has no effect.
-  pulse(41);
+  g.pulse(41);
   EXPECT_EQ(g.ack1(0), 41u);
   g.eoi1(0, kSpurious);
   EXPECT_EQ(g.rpr(0), 0x80);
@@ -114,7 +110,7 @@ TEST_F(Eoi, SpuriousAcknowledgeNeedsNoEoi) {
   EXPECT_EQ(g.ack1(0), kSpurious);
   g.eoi1(0, kSpurious);
   EXPECT_EQ(g.rpr(0), 0xff);
-  pulse(41);
+  g.pulse(41);
   EXPECT_EQ(g.ack1(0), 41u);
   g.eoi1(0, 41);
   EXPECT_FALSE(g.is_active(41));
@@ -123,7 +119,7 @@ TEST_F(Eoi, SpuriousAcknowledgeNeedsNoEoi) {
 TEST_F(Eoi, Eoir1OfAGroup0InterruptIsIgnored) {
   // The highest active priority belongs to a Group 0 interrupt: ICC_EOIR1_EL1 may not end it
   // (IHI0069 4.8: the EOI must match the group of the interrupt). vgic ignores it and counts it.
-  pulse(45);
+  g.pulse(45);
   EXPECT_EQ(g.ack0(0), 45u);
   const uint64_t errors = g.guest_errors();
   g.eoi1(0, 45);
@@ -137,7 +133,7 @@ TEST_F(Eoi, Eoir1OfAGroup0InterruptIsIgnored) {
 }
 
 TEST_F(Eoi, Eoir0OfAGroup1InterruptIsIgnored) {
-  pulse(41);
+  g.pulse(41);
   EXPECT_EQ(g.ack1(0), 41u);
   g.eoi0(0, 41);
   EXPECT_TRUE(g.is_active(41));

@@ -22,10 +22,6 @@ class Extended : public ::testing::Test {
     return c;
   }
   void SetUp() override { g.bring_up_all(); }
-  void pulse(uint32_t intid, unsigned cpu = 0) {
-    g.line(intid, true, cpu);
-    g.line(intid, false, cpu);
-  }
 };
 
 }  // namespace
@@ -49,7 +45,7 @@ TEST_F(Extended, ExtendedSpiIsConfiguredRoutedAndAcknowledged) {
   EXPECT_EQ((g.gicd_read(gicd::ICFGRE + (kEspi - 4096) / 16 * 4) >> (2 * ((kEspi - 4096) % 16) + 1)) & 1, 1u);
   EXPECT_EQ(g.gicd_read(gicd::IROUTERE + (kEspi - 4096) * 8, 8), g.mpidr(1));
 
-  pulse(kEspi);
+  g.pulse(kEspi);
   EXPECT_EQ(g.gicd_read(gicd::ISPENDRE + word) & bit, bit);
   EXPECT_FALSE(g.irq(0));
   EXPECT_TRUE(g.irq(1));
@@ -84,8 +80,8 @@ TEST_F(Extended, ExtendedSpiPendingAndActiveViaRegisters) {
 TEST_F(Extended, ExtendedSpiCompetesByPriorityWithOrdinarySpis) {
   g.setup(40, true, 0x80, true);
   g.setup(kEspi, true, 0x40, true);
-  pulse(40);
-  pulse(kEspi);
+  g.pulse(40);
+  g.pulse(kEspi);
   EXPECT_EQ(g.ack1(0), kEspi);
   g.eoi1(0, kEspi);
   EXPECT_EQ(g.ack1(0), 40u);
@@ -127,7 +123,7 @@ TEST_F(Extended, LastExtendedPpiIsEdgeCapable) {
   g.setup(kLastEppi, true, 0x80, true, 0);
   // GICR_ICFGR<n>E: ICFGR<3>E (at ICFGR0 + 8 + 3 * 4) holds INTIDs 1104..1119.
   EXPECT_EQ((g.gicr_read(0, gicr::ICFGR0 + 8 + 3 * 4) >> (2 * ((kLastEppi - 1056) % 16) + 1)) & 1, 1u);
-  pulse(kLastEppi);
+  g.pulse(kLastEppi);
   EXPECT_TRUE(g.is_pending(kLastEppi));
   EXPECT_EQ(g.ack1(0), kLastEppi);
   g.eoi1(0, kLastEppi);

@@ -13,17 +13,13 @@ class Groups : public ::testing::Test {
  protected:
   Guest g{Guest::config(2)};
   void SetUp() override { g.bring_up_all(); }
-  void pulse(uint32_t intid, unsigned cpu = 0) {
-    g.line(intid, true, cpu);
-    g.line(intid, false, cpu);
-  }
   // One interrupt of each kind in Group 1 on CPU 0, made pending: an SPI, a PPI and an SGI.
   void raise_group1_of_each_kind() {
     g.setup(41, true, 0x80, true);
     g.setup(20, true, 0x80, true);
     g.setup(2, true, 0x80, true);
-    pulse(41);
-    pulse(20);
+    g.pulse(41);
+    g.pulse(20);
     g.send_sgi1(1, 0, 2);
   }
 };
@@ -33,9 +29,9 @@ class Groups : public ::testing::Test {
 TEST_F(Groups, Group0IsFiqAndGroup1IsIrq) {
   g.setup(40, false, 0x40, true);
   g.setup(41, true, 0x80, true);
-  pulse(41);
+  g.pulse(41);
   EXPECT_EQ(g.lines(0), VGIC_LINE_IRQ);
-  pulse(40);  // higher priority, Group 0: it is now the one signalled
+  g.pulse(40);  // higher priority, Group 0: it is now the one signalled
   EXPECT_EQ(g.lines(0), VGIC_LINE_FIQ);
   EXPECT_EQ(g.ack0(0), 40u);
   EXPECT_EQ(g.lines(0), 0);  // 41 cannot preempt the running priority 0x40
@@ -49,9 +45,9 @@ TEST_F(Groups, Group0IsFiqAndGroup1IsIrq) {
 TEST_F(Groups, Group0PreemptsAGroup1Handler) {
   g.setup(40, false, 0x40, true);
   g.setup(41, true, 0x80, true);
-  pulse(41);
+  g.pulse(41);
   EXPECT_EQ(g.ack1(0), 41u);
-  pulse(40);
+  g.pulse(40);
   EXPECT_EQ(g.lines(0), VGIC_LINE_FIQ);
   EXPECT_EQ(g.ack0(0), 40u);
   EXPECT_EQ(g.rpr(0), 0x40);
@@ -66,8 +62,8 @@ TEST_F(Groups, Iar1IsSpuriousWhenTheHighestPendingIsGroup0) {
   // acknowledges nothing; ICC_IAR0_EL1 likewise for Group 0.
   g.setup(40, false, 0x40, true);
   g.setup(41, true, 0x80, true);
-  pulse(40);
-  pulse(41);
+  g.pulse(40);
+  g.pulse(41);
   EXPECT_EQ(g.ack1(0), kSpurious);
   EXPECT_TRUE(g.is_pending(40));
   EXPECT_TRUE(g.is_pending(41));
@@ -76,7 +72,7 @@ TEST_F(Groups, Iar1IsSpuriousWhenTheHighestPendingIsGroup0) {
   g.eoi0(0, 40);
 
   g.set_priority(40, 0xc0);  // now Group 1 is the highest
-  pulse(40);
+  g.pulse(40);
   EXPECT_EQ(g.ack0(0), kSpurious);
   EXPECT_TRUE(g.is_pending(40));
   EXPECT_EQ(g.ack1(0), 41u);
@@ -91,7 +87,7 @@ TEST_F(Groups, DistributorGroup1DisableHoldsBackSpisPpisAndSgis) {
   g.enable_distributor(true, false);
   raise_group1_of_each_kind();
   g.setup(45, false, 0x80, true);
-  pulse(45);
+  g.pulse(45);
   EXPECT_EQ(g.lines(0), VGIC_LINE_FIQ);  // Group 0 still flows
   EXPECT_EQ(g.ack0(0), 45u);
   g.eoi0(0, 45);
@@ -112,7 +108,7 @@ TEST_F(Groups, DistributorGroup0DisableHoldsBackGroup0Only) {
   g.enable_distributor(false, true);
   g.setup(45, false, 0x80, true);
   g.setup(4, false, 0x80, true);
-  pulse(45);
+  g.pulse(45);
   g.icc_write(1, icc::SGI0R, g.sgi1r_to(0, 4));
   EXPECT_EQ(g.lines(0), 0);
   EXPECT_EQ(g.ack0(0), kSpurious);
@@ -126,8 +122,8 @@ TEST_F(Groups, ADisabledGroupDoesNotHideTheOtherGroup) {
   g.setup(40, false, 0x40, true);
   g.setup(41, true, 0x80, true);
   g.enable_distributor(false, true);
-  pulse(40);
-  pulse(41);
+  g.pulse(40);
+  g.pulse(41);
   EXPECT_EQ(g.lines(0), VGIC_LINE_IRQ);
   EXPECT_EQ(g.hppir1(0), 41u);
   EXPECT_EQ(g.ack1(0), 41u);
@@ -136,8 +132,8 @@ TEST_F(Groups, ADisabledGroupDoesNotHideTheOtherGroup) {
   // The same with PPIs in the Redistributor.
   g.setup(20, false, 0x40, true);
   g.setup(21, true, 0x80, true);
-  pulse(20);
-  pulse(21);
+  g.pulse(20);
+  g.pulse(21);
   EXPECT_EQ(g.ack1(0), 21u);
   g.eoi1(0, 21);
 }
@@ -150,13 +146,13 @@ TEST_F(Groups, CpuInterfaceGroup1DisableHoldsBackGroup1) {
   EXPECT_EQ(g.lines(0), 0);
   EXPECT_EQ(g.ack1(0), kSpurious);
   g.setup(45, false, 0xa0, true);
-  pulse(45);
+  g.pulse(45);
   EXPECT_EQ(g.lines(0), VGIC_LINE_FIQ);
   EXPECT_EQ(g.ack0(0), 45u);
   g.eoi0(0, 45);
   // Another CPU's interface is not affected.
   g.setup(20, true, 0x80, true, 1);
-  pulse(20, 1);
+  g.pulse(20, 1);
   EXPECT_EQ(g.lines(1), VGIC_LINE_IRQ);
 
   g.icc_write(0, icc::IGRPEN1, 1);
@@ -168,7 +164,7 @@ TEST_F(Groups, CpuInterfaceGroup1DisableHoldsBackGroup1) {
 TEST_F(Groups, CpuInterfaceGroup0DisableHoldsBackGroup0) {
   g.icc_write(0, icc::IGRPEN0, 0);
   g.setup(45, false, 0x80, true);
-  pulse(45);
+  g.pulse(45);
   EXPECT_EQ(g.lines(0), 0);
   EXPECT_EQ(g.ack0(0), kSpurious);
   g.icc_write(0, icc::IGRPEN0, 1);

@@ -88,6 +88,11 @@ class Guest {
 
   // Device side.
   void line(uint32_t intid, bool level, unsigned cpu = 0);
+  // An edge on the line: high then low (an edge-triggered interrupt latches pending).
+  void pulse(uint32_t intid, unsigned cpu = 0) {
+    line(intid, true, cpu);
+    line(intid, false, cpu);
+  }
 
   // CPU side.
   uint32_t ack1(unsigned cpu) { return uint32_t(icc_read(cpu, icc::IAR1)); }
