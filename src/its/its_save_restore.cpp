@@ -102,13 +102,16 @@ struct TablePages {
   }
 };
 
-TablePages table_pages(const GuestMemory& mem, const TableGeometry& t, Claims& claims) {
+// nr_ids: the ID range of the table (GITS_TYPER.Devbits / CIDbits): pages, or level-1 entries,
+// beyond it hold no entries and are neither read nor claimed (a huge indirect table costs only
+// what the ID range can use).
+TablePages table_pages(const GuestMemory& mem, const TableGeometry& t, Claims& claims, uint64_t nr_ids) {
   TablePages s;
   s.ids_per_page = t.ids_per_page();
   if (!t.valid) return s;
   // The level-1 table is the guest's: never written, but nothing written may land on it.
   if (t.indirect) (void)claims.claim(t.base, t.bytes());
-  const uint64_t n = t.indirect ? t.bytes() / 8 : t.pages;
+  const uint64_t n = std::min<uint64_t>(t.indirect ? t.bytes() / 8 : t.pages, (nr_ids + s.ids_per_page - 1) / s.ids_per_page);
   for (uint64_t i = 0; i < n; ++i) {
     uint64_t addr = 0;
     const TableLookup l = table_entry_address(mem, t, i * s.ids_per_page, addr);
@@ -139,8 +142,8 @@ struct ItsTableAbi {
   TablePages dev_pages, coll_pages;
 
   explicit ItsTableAbi(Its& i) : its(i), mem(i.gic_.memory()) {
-    dev_pages = table_pages(mem, TableGeometry::from_baser(its.baser_[0]), claims);
-    coll_pages = table_pages(mem, TableGeometry::from_baser(its.baser_[1]), claims);
+    dev_pages = table_pages(mem, TableGeometry::from_baser(its.baser_[0]), claims, uint64_t(1) << its.cfg_.device_id_bits);
+    coll_pages = table_pages(mem, TableGeometry::from_baser(its.baser_[1]), claims, uint64_t(1) << its.cfg_.collection_id_bits);
   }
 
   uint64_t itt_bytes(unsigned event_bits) const { return (uint64_t(1) << event_bits) * kEsz; }

@@ -276,3 +276,34 @@ TEST(ItsAbiSave, ADroppedLevel2PageOrAShrunkCollectionTableIsReportedAndTheRestS
 }
 
 }  // namespace
+
+namespace {
+
+// GITS_TYPER.Devbits bounds the device table: a level-1 entry beyond the DeviceID range is never
+// read, so it neither costs a scan of a huge level-1 table nor claims guest memory (here: the page
+// holding a device's ITT, which would otherwise make SAVE skip that device).
+TEST(ItsAbiSave, LevelOneEntriesBeyondTheDeviceIdRangeAreNotRead) {
+  vgic_config cfg = Guest::config(1);
+  cfg.its[0].device_id_bits = 10;  // DeviceIDs 0..1023: level-1 entries 0 and 1 with 4 KiB pages
+  ItsHarness h(cfg, ItsOptions{.page_size = 4096, .indirect_devices = true});
+  ItsDriver& its = h.its;
+  its.mapc(0, 0);
+  its.mapd(1, 2);
+  its.mapti(1, 0, 8192, 0);
+  its.lpi_config(8192, 0x40, true);
+  its.invall(0);
+  // Level-1 entry 5 (DeviceIDs 2560..3071, out of range) is valid and points at device 1's ITT.
+  h.ram.write64(its.device_table() + 5 * 8, uint64_t(1) << 63 | (its.itt(1) & ~0xfffull));
+  const uint64_t errors = h.g.guest_errors();
+  ASSERT_EQ(save_tables(h.g), 0) << vgic_last_error();
+  EXPECT_EQ(h.g.guest_errors(), errors) << "device 1 was skipped";
+  Destination d(h.g.cfg(), h.ram);
+  ASSERT_NO_FATAL_FAILURE(restore_gic(h.g, d.g));
+  ASSERT_NO_FATAL_FAILURE(restore_its_registers(h.g, d.g));
+  ASSERT_EQ(restore_tables(d.g), 0) << vgic_last_error();
+  ASSERT_NO_FATAL_FAILURE(restore_its_ctlr(h.g, d.g));
+  EXPECT_EQ(d.msi(1, 0), 1);
+  EXPECT_EQ(d.g.ack1(0), 8192u);
+}
+
+}  // namespace
