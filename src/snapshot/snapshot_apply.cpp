@@ -144,12 +144,20 @@ void SnapshotAccess::apply(Gic::Impl& g, const Model& m) {
           t.mark_dirty(ch);
         }
         t.process();
-        // Pending LPIs in their saved order, one at a time, so that each joins the tail of its
-        // priority bucket as it did in the source; then the rest (disabled ones, or ones that
-        // arrived after the source last sorted its buckets).
+        // Pending LPIs in their saved order, each appended to the tail of its priority bucket as
+        // in the source (what process() would do for it alone, without rescanning the chunk);
+        // then the rest (disabled ones, or ones that arrived after the source last sorted its
+        // buckets), which process() takes in.
         for (uint32_t id : s.lpi_order) {
-          t.set_pending(id);
-          t.process();
+          LpiTable::Chunk* ch = t.find(id);
+          if (!ch) continue;
+          const unsigned j = id - ch->base;
+          const uint64_t bit = uint64_t(1) << (j % 64);
+          ch->pending[j / 64].fetch_or(bit, std::memory_order_acq_rel);
+          ch->queued[j / 64] |= bit;
+          const uint8_t cfg = ch->config[j].load(std::memory_order_relaxed);
+          if (cfg & LPI_CONFIG::kEnable)
+            t.bucket_insert(id, uint8_t((cfg & LPI_CONFIG::kPriorityMask & t.pri_mask_) >> 2));
         }
         for (const LpiChunk& k : s.lpi_chunks) {
           LpiTable::Chunk* ch = t.find(k.base);

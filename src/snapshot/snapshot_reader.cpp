@@ -230,13 +230,21 @@ void read_cpu(Reader& r, const Config& c, uint32_t index, CpuState& s) {
   }
   const uint32_t no = r.count("nr_order", 4, total_pending);
   s.lpi_order.resize(no);
-  std::set<uint32_t> seen;
+  // Each entry must be a pending LPI, at most once: O(log chunks) per entry, whatever the blob.
+  std::vector<std::array<uint64_t, LpiChunk::kSize / 64>> unseen;
+  for (const LpiChunk& k : s.lpi_chunks) unseen.push_back(k.pending);
   for (uint32_t& id : s.lpi_order) {
     id = r.u32("order");
-    const auto it = std::find_if(s.lpi_chunks.begin(), s.lpi_chunks.end(),
-                                 [&](const LpiChunk& k) { return id >= k.base && id < k.base + LpiChunk::kSize; });
-    r.check(it != s.lpi_chunks.end() && it->is_pending(id), "order", "LPI " + std::to_string(id) + " is not pending");
-    r.check(seen.insert(id).second, "order", "LPI " + std::to_string(id) + " repeated");
+    const auto it = std::upper_bound(s.lpi_chunks.begin(), s.lpi_chunks.end(), id,
+                                     [](uint32_t v, const LpiChunk& k) { return v < k.base; });
+    const bool in_chunk = it != s.lpi_chunks.begin() && id - std::prev(it)->base < LpiChunk::kSize;
+    r.check(in_chunk && std::prev(it)->is_pending(id), "order", "LPI " + std::to_string(id) + " is not pending");
+    if (!r.ok()) return;
+    const size_t ci = size_t(std::prev(it) - s.lpi_chunks.begin());
+    const uint32_t bit = id - std::prev(it)->base;
+    uint64_t& w = unseen[ci][bit / 64];
+    r.check((w >> (bit % 64)) & 1, "order", "LPI " + std::to_string(id) + " repeated");
+    w &= ~(uint64_t(1) << (bit % 64));
     if (!r.ok()) return;
   }
 }
