@@ -32,6 +32,7 @@ TEST(SnapshotMigrationUnderLoad, EveryMsiCompletedBeforeSaveIsPendingAfterRestor
   src.its.invall(1);
 
   std::atomic<bool> go{false}, save_began{false}, save_returned{false};
+  std::atomic<unsigned> sent{0};
   // Per LPI: 1 = returned 1 before save began, 2 = started after save returned, 3 = other.
   std::vector<std::vector<int>> cls(kThreads, std::vector<int>(kEvents, 0));
   std::vector<std::thread> threads;
@@ -46,18 +47,14 @@ TEST(SnapshotMigrationUnderLoad, EveryMsiCompletedBeforeSaveIsPendingAfterRestor
         else if (before) cls[t][e] = 1;
         else if (after) cls[t][e] = 2;
         else cls[t][e] = 3;
+        sent.fetch_add(1);
         if (e % 16 == 0) std::this_thread::yield();
       }
     });
   }
   go.store(true);
   // Save mid-stream: once some MSIs went through.
-  while (true) {
-    bool any = false;
-    for (unsigned t = 0; t < kThreads; ++t) any |= cls[t][kEvents / 4] != 0 || cls[t][kEvents / 8] != 0;
-    if (any) break;
-    std::this_thread::yield();
-  }
+  while (sent.load() < kThreads * kEvents / 8) std::this_thread::yield();
   save_began.store(true, std::memory_order_seq_cst);
   size_t len = 0;
   ASSERT_EQ(vgic_save(src.g.gic(), nullptr, &len), VGIC_ENOSPC);
