@@ -47,6 +47,7 @@ void gic_redist_init(unsigned cpu) {
   w32(sgi + GICD_IGROUPR, ~0u);
   for (unsigned i = 0; i < 32; i += 4) w32(sgi + GICD_IPRIORITYR + i, 0xA0A0A0A0u);
   gicr_wait_rwp(cpu);
+  w32(sgi + GICD_ISENABLER, 1u << SGI_KICK);
 }
 
 static volatile uint32_t eoimode[NCPUS];
@@ -181,6 +182,11 @@ void guest_irq_entry(void) {
   uint32_t intid = gic_ack();
   if (intid >= 1020 && intid < 1024) {
     spurious_count[cpu]++;
+    return;
+  }
+  if (intid == SGI_KICK) {  // run_on()'s wake-up: not counted, not logged, no hook
+    gic_eoi(intid);
+    if (eoimode[cpu]) gic_dir(intid);
     return;
   }
   int s = slot(intid);

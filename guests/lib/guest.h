@@ -61,6 +61,7 @@ __attribute__((noreturn)) void psci_system_off(void);
 static inline unsigned this_cpu(void) { return (unsigned)READ_SYSREG(tpidr_el1); }
 int smp_start(void);  // CPU_ON for CPUs 1..3, waits until each has initialised its GIC side
 int run_on(unsigned cpu, void (*fn)(void*), void* arg);  // synchronous; 0 or -1 (timeout, printed)
+#define SGI_KICK 0u  // reserved: run_on() wakes an idle secondary with SGI 0 (not counted by irq_*)
 int main(void);  // provided by each guest; after it returns, CPU 0 calls SYSTEM_OFF
 
 // --- GICv3 distributor / redistributors / CPU interface

@@ -154,6 +154,7 @@ int run_on(unsigned cpu, void (*fn)(void*), void* arg) {
   dsb();
   m->posted = seq;
   dsb();
+  gic_send_sgi(SGI_KICK, (uint16_t)(1u << cpu));  // wakes the CPU from WFI
   if (!WAIT_UNTIL(m->done == seq)) {
     printf("FAIL: cpu %u did not run the posted function\n", cpu);
     return -1;
@@ -168,19 +169,24 @@ __attribute__((noreturn)) void guest_secondary_main(unsigned cpu) {
   dsb();
   cpu_online[cpu] = 1;
   dsb();
-  irq_enable();
   struct mailbox* m = &mbox[cpu];
+  // Idle in WFI with IRQs masked while checking the mailbox: a kick (or any interrupt) arriving after
+  // the check keeps WFI from sleeping (WFI wakes on a pending IRQ even when PSTATE.I masks it), and is
+  // taken once IRQs are unmasked again. No spinning: QEMU runs vCPUs as host threads.
   for (;;) {
+    irq_disable();
     uint32_t seq = m->posted;
-    if (seq != m->done) {
-      dmb();
-      m->fn(m->arg);
-      dsb();
-      m->done = seq;
-      dsb();
-    } else {
-      cpu_relax();
+    if (seq == m->done) {
+      __asm__ volatile("wfi" ::: "memory");
+      irq_enable();
+      continue;
     }
+    irq_enable();
+    dmb();
+    m->fn(m->arg);
+    dsb();
+    m->done = seq;
+    dsb();
   }
 }
 
