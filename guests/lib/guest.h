@@ -151,6 +151,7 @@ uint64_t its_rdbase(unsigned cpu);  // GITS_TYPER.PTA ? redistributor address : 
 int its_mapd(uint32_t dev, unsigned event_bits);  // allocates the ITT from the library's pool
 int its_unmapd(uint32_t dev);
 int its_mapc(uint16_t icid, unsigned cpu);
+int its_unmapc(uint16_t icid);
 int its_mapti(uint32_t dev, uint32_t event, uint32_t intid, uint16_t icid);
 int its_mapi(uint32_t dev, uint32_t event, uint16_t icid);
 int its_int(uint32_t dev, uint32_t event);

@@ -74,6 +74,7 @@ int its_unmapd(uint32_t dev) { return its_cmd(0x08 | DEV(dev), 0, 0, 0, "MAPD(V=
 int its_mapc(uint16_t icid, unsigned cpu) {
   return its_cmd(0x09, 0, (1ul << 63) | (its_rdbase(cpu) << 16) | icid, 0, "MAPC");
 }
+int its_unmapc(uint16_t icid) { return its_cmd(0x09, 0, icid, 0, "MAPC(V=0)"); }
 int its_mapti(uint32_t dev, uint32_t event, uint32_t intid, uint16_t icid) {
   return its_cmd(0x0a | DEV(dev), event | ((uint64_t)intid << 32), icid, 0, "MAPTI");
 }
