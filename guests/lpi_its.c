@@ -118,6 +118,7 @@ int main(void) {
   its_msi(3);
   expect_none(8203, 0, "MSI to a discarded event is dropped");
   its_mapti(0, 3, 8203, 1);
+  its_inv(0, 3);  // the INVALL above was for collection 0, which no longer held the LPI
   its_msi(3);
   expect_on(8203, 0, 1, "re-mapped with MAPTI to collection 1, MSI");
 

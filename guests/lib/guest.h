@@ -32,8 +32,14 @@ static inline void irq_enable(void) { __asm__ volatile("msr daifclr, #2" ::: "me
 static inline void irq_disable(void) { __asm__ volatile("msr daifset, #2" ::: "memory"); }
 
 // --- bounded waiting: every wait in a guest ends, and a timeout is reported by the caller as FAIL.
-#define SPIN_LIMIT 20000000ul
-#define WAIT_UNTIL(cond) ({ unsigned long __n = 0; while (!(cond) && ++__n < SPIN_LIMIT) cpu_relax(); (cond) ? 1 : 0; })
+// The bound is time on the generic counter (WAIT_SECONDS), so that a loaded host (QEMU's vCPU threads
+// descheduled) does not turn into a false timeout, with an iteration cap in case the counter is stuck.
+#define WAIT_SECONDS 2u
+#define SPIN_CAP 400000000ul
+uint64_t wait_deadline(void);
+int wait_expired(uint64_t deadline, unsigned long spins);
+#define WAIT_UNTIL(cond) ({ uint64_t __end = wait_deadline(); unsigned long __n = 0; \
+  while (!(cond)) { if ((++__n & 63) == 0 && wait_expired(__end, __n)) break; cpu_relax(); } (cond) ? 1 : 0; })
 void delay(unsigned long spins);  // a fixed number of relax iterations (never printed, never measured)
 
 // --- UART (PL011) and formatted output. Only one CPU prints at a time (docs/guests.md).

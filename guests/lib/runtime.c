@@ -17,6 +17,15 @@ void* memcpy(void* d, const void* s, size_t n) {
   return d;
 }
 
+uint64_t wait_deadline(void) {
+  isb();
+  return READ_SYSREG(cntvct_el0) + WAIT_SECONDS * READ_SYSREG(cntfrq_el0);
+}
+int wait_expired(uint64_t deadline, unsigned long spins) {
+  isb();
+  return READ_SYSREG(cntvct_el0) >= deadline || spins >= SPIN_CAP;
+}
+
 void delay(unsigned long spins) {
   for (volatile unsigned long i = 0; i < spins; i++) cpu_relax();
 }
