@@ -128,6 +128,12 @@ int main(void) {
   w32(GICD_BASE + GICD_ICACTIVER + 4, 1u << (47 - 32));
   check(wait_delivered(47, 1) && cpus_that_took(47) == 1u, "GICD_ICACTIVER: taken by cpu 0");
 
+  // Counted before the 1-of-N case: there a GIC may signal the SPI to several CPUs, and the ones that
+  // lose the race read the spurious INTID 1023 (IHI0069 4.7.3), a timing-dependent count.
+  unsigned sp = 0;
+  for (unsigned c = 0; c < NCPUS; c++) sp += spurious_count[c];
+  check(sp == 0, "no spurious acknowledges with targeted routing");
+
   printf("-- 1-of-N routing (IRM = 1), SPI 48\n");
   irq_reset();
   gic_route_spi_any(48);
@@ -139,9 +145,6 @@ int main(void) {
   uint32_t m = cpus_that_took(48);
   check(m && !(m & (m - 1)) && irq_where(48, &(int){0}) == 1, "by exactly one CPU, once");
 
-  unsigned sp = 0;
-  for (unsigned c = 0; c < NCPUS; c++) sp += spurious_count[c];
-  check(sp == 0, "no spurious acknowledges");
   summary("spi");
   return 0;
 }
