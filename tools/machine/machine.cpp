@@ -73,6 +73,9 @@ gicv3::Status gic_restore(G& g, std::span<const uint8_t> in) {
   }
 }
 
+template <class G>
+constexpr bool kHasGicSave = requires(G& g, std::vector<uint8_t>& v) { g.save(v); };
+
 constexpr char kMagic[8] = {'V', 'G', 'I', 'C', 'M', 'C', 'H', '1'};
 
 }  // namespace
@@ -86,7 +89,8 @@ Machine::~Machine() {
   if (ram_) munmap(ram_, cfg_.ram_size);
 }
 
-std::unique_ptr<Machine> Machine::create(const MachineConfig& cfg, std::string& error) {
+std::unique_ptr<Machine> Machine::create(const MachineConfig& cfg, std::string& error,
+                                         std::unique_ptr<gicv3::Gic> adopt) {
   error.clear();
   if (cfg.nr_cpus == 0 || cfg.nr_cpus > 64) {
     error = "--cpus must be 1..64";
@@ -97,6 +101,7 @@ std::unique_ptr<Machine> Machine::create(const MachineConfig& cfg, std::string& 
     return nullptr;
   }
   std::unique_ptr<Machine> m(new Machine(cfg));
+  m->gic_ = std::move(adopt);
   error = m->setup();
   if (!error.empty()) return nullptr;
   return m;
@@ -111,10 +116,11 @@ std::string Machine::setup() {
   gc.nr_cpus = cfg_.nr_cpus;
   gc.gicd_base = kGicdBase;
   gc.gicr_base = kGicrBase;
+  gc.direct_lpi = cfg_.direct_lpi;
   gc.its = {gicv3::ItsConfig{}};
   gc.its[0].base = kItsBase;
   gicv3::Status st;
-  gic_ = gicv3::Gic::create(gc, &st);
+  if (!gic_) gic_ = gicv3::Gic::create(gc, &st);
   if (!gic_) return "vgic: " + st.message();
   if (auto s = gic_->map_ram(kRamBase, cfg_.ram_size, ram_); !s) return "vgic map_ram: " + s.message();
   if (cfg_.trace_gic) {
@@ -279,6 +285,18 @@ void Machine::on_gic_access(bool write, uint64_t address, int size, int64_t valu
 // --- the scheduler
 
 void Machine::fail(ExitCode code, std::string message) {
+  if (code == ExitCode::watchdog || code == ExitCode::deadlock) {
+    // Where every vCPU was: what a stuck guest's author needs first.
+    for (auto& c : cpus_) {
+      message += "\n  vCPU " + std::to_string(c->index()) + ": ";
+      if (c->power != Power::on) {
+        message += "off";
+        continue;
+      }
+      message += std::string(c->wfi ? "in WFI" : "running") + ", pc=" + hex(c->pc()) + ", PSTATE=" + hex(c->pstate()) +
+                 ", IRQ line " + ((gic_->cpu_lines(c->index()) & 1) ? "up" : "down");
+    }
+  }
   ended_ = true;
   result_.exit_code = static_cast<int>(code);
   result_.message = std::move(message);
@@ -445,7 +463,16 @@ bool Machine::deliver_sync(Vcpu& v, uint64_t elr, uint64_t esr_value, const char
 
 // --- save / restore (--migrate-at)
 
-std::string Machine::save(std::vector<uint8_t>& out) {
+bool Machine::gic_snapshot_supported() {
+  return kHasGicSave<gicv3::Gic>;
+}
+
+std::unique_ptr<gicv3::Gic> Machine::release_gic() {
+  if (gic_) (void)gic_->unmap_ram(kRamBase);
+  return std::move(gic_);
+}
+
+std::string Machine::save(std::vector<uint8_t>& out, bool with_gic) {
   out.assign(kMagic, kMagic + sizeof kMagic);
   auto put = [&out](uint64_t v) {
     uint8_t b[8];
@@ -460,14 +487,16 @@ std::string Machine::save(std::vector<uint8_t>& out) {
   put(progressed_);
   for (auto& c : cpus_) c->save(out);
   std::vector<uint8_t> gic;
-  if (auto s = gic_save(*gic_, gic); !s) return "GIC save: " + s.message();
+  if (with_gic) {
+    if (auto s = gic_save(*gic_, gic); !s) return "GIC save: " + s.message();
+  }
   put(gic.size());
   out.insert(out.end(), gic.begin(), gic.end());
   out.insert(out.end(), ram_, ram_ + cfg_.ram_size);
   return {};
 }
 
-std::string Machine::restore(const std::vector<uint8_t>& in) {
+std::string Machine::restore(const std::vector<uint8_t>& in, bool with_gic) {
   const uint8_t* p = in.data();
   const uint8_t* end = in.data() + in.size();
   if (in.size() < sizeof kMagic || std::memcmp(p, kMagic, sizeof kMagic) != 0) return "not a machine snapshot";
@@ -487,7 +516,11 @@ std::string Machine::restore(const std::vector<uint8_t>& in) {
   for (auto& c : cpus_)
     if (!c->restore(p, end)) return "truncated machine snapshot (vCPU " + std::to_string(c->index()) + ")";
   if (!get(gsize) || gsize > static_cast<uint64_t>(end - p)) return "truncated machine snapshot (GIC)";
-  if (auto s = gic_restore(*gic_, std::span<const uint8_t>(p, gsize)); !s) return "GIC restore: " + s.message();
+  if (with_gic) {
+    if (auto s = gic_restore(*gic_, std::span<const uint8_t>(p, gsize)); !s) return "GIC restore: " + s.message();
+  } else if (gsize != 0) {
+    return "snapshot has a GIC part but none was expected";
+  }
   p += gsize;
   if (static_cast<uint64_t>(end - p) != cfg_.ram_size) return "truncated machine snapshot (RAM)";
   std::memcpy(ram_, p, cfg_.ram_size);

@@ -22,6 +22,7 @@ struct MachineConfig {
   uint64_t quantum = 1000;                       // instructions per vCPU turn
   uint64_t max_instructions = 4'000'000'000ull;  // watchdog: total guest instructions
   double max_seconds = 120;                      // watchdog: host wall-clock
+  bool direct_lpi = false;                       // GICR_TYPER.DirectLPI (QEMU has none)
   bool trace_gic = false, trace_psci = false, trace_irq = false;
   std::FILE* out = stdout;  // guest UART output
   std::FILE* log = stderr;  // traces and the final message
@@ -46,7 +47,9 @@ struct RunResult {
 class Machine {
  public:
   // Empty error on success.
-  static std::unique_ptr<Machine> create(const MachineConfig& cfg, std::string& error);
+  // `adopt`: use this GIC instead of creating one (see save(): the CPU/RAM-only migration).
+  static std::unique_ptr<Machine> create(const MachineConfig& cfg, std::string& error,
+                                         std::unique_ptr<gicv3::Gic> adopt = nullptr);
   ~Machine();
 
   // Loads an image (ELF or flat), builds the DTB at RAM base and powers CPU 0 on at the entry
@@ -57,9 +60,15 @@ class Machine {
   // `stop_at` guest instructions have run in total (result.migrate).
   RunResult run(uint64_t stop_at = 0);
 
-  // The whole machine: counter, RAM, every vCPU (registers, power, timers) and the GIC.
-  std::string save(std::vector<uint8_t>& out);
-  std::string restore(const std::vector<uint8_t>& in);
+  // The whole machine: counter, scheduler position, RAM, every vCPU (registers, power, timers)
+  // and the GIC (Gic::save). with_gic = false leaves the GIC out: the caller moves the Gic object
+  // itself to the new machine (release_gic + create(adopt)), which checks the CPU and RAM part
+  // of a migration on its own (--migrate-keep-gic).
+  std::string save(std::vector<uint8_t>& out, bool with_gic = true);
+  std::string restore(const std::vector<uint8_t>& in, bool with_gic = true);
+  std::unique_ptr<gicv3::Gic> release_gic();
+  // Whether this vgic has the GIC snapshot API (Gic::save / Gic::restore).
+  static bool gic_snapshot_supported();
 
   uint64_t instructions() const { return icount_; }
   gicv3::Gic& gic() { return *gic_; }
