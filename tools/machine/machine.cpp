@@ -181,6 +181,8 @@ std::string Machine::map_into(Vcpu& v) {
 }
 
 std::string Machine::load(const std::vector<uint8_t>& image) {
+  if (used_) return "load needs a fresh machine";
+  used_ = true;
   LoadedImage li;
   if (auto e = load_image(image, kRamBase, {ram_, cfg_.ram_size}, li); !e.empty()) return e;
   std::vector<uint8_t> dtb;
@@ -309,6 +311,7 @@ void Machine::log_irq(Vcpu& v, const char* what) {
 }
 
 RunResult Machine::run(uint64_t stop_at) {
+  used_ = true;
   result_ = {};
   while (!ended_) {
     for (; rr_ < cpus_.size() && !ended_; ++rr_, turn_left_ = 0) {
@@ -492,11 +495,23 @@ std::string Machine::save(std::vector<uint8_t>& out, bool with_gic) {
   }
   put(gic.size());
   out.insert(out.end(), gic.begin(), gic.end());
-  out.insert(out.end(), ram_, ram_ + cfg_.ram_size);
+  // RAM as (page number, page) for every page that is not all zeros: a fresh machine's RAM is
+  // zero, and most of a small guest's RAM is untouched.
+  constexpr size_t kPage = 4096;
+  const uint64_t pages = cfg_.ram_size / kPage;
+  static const uint8_t zero[kPage] = {};
+  for (uint64_t i = 0; i < pages; ++i) {
+    const uint8_t* pg = ram_ + i * kPage;
+    if (std::memcmp(pg, zero, kPage) == 0) continue;
+    put(i);
+    out.insert(out.end(), pg, pg + kPage);
+  }
   return {};
 }
 
 std::string Machine::restore(const std::vector<uint8_t>& in, bool with_gic) {
+  if (used_) return "restore needs a fresh machine (nothing loaded or run)";
+  used_ = true;
   const uint8_t* p = in.data();
   const uint8_t* end = in.data() + in.size();
   if (in.size() < sizeof kMagic || std::memcmp(p, kMagic, sizeof kMagic) != 0) return "not a machine snapshot";
@@ -522,8 +537,14 @@ std::string Machine::restore(const std::vector<uint8_t>& in, bool with_gic) {
     return "snapshot has a GIC part but none was expected";
   }
   p += gsize;
-  if (static_cast<uint64_t>(end - p) != cfg_.ram_size) return "truncated machine snapshot (RAM)";
-  std::memcpy(ram_, p, cfg_.ram_size);
+  constexpr size_t kPage = 4096;
+  while (p != end) {
+    uint64_t page = 0;
+    if (!get(page) || page >= cfg_.ram_size / kPage || static_cast<size_t>(end - p) < kPage)
+      return "corrupt machine snapshot (RAM page)";
+    std::memcpy(ram_ + page * kPage, p, kPage);
+    p += kPage;
+  }
   for (auto& c : cpus_) sync_timer(*c);
   return {};
 }

@@ -108,6 +108,7 @@ class Machine {
   uint64_t turn_left_ = 0;   // instructions left in its turn (0: its turn has not started)
   bool progressed_ = false;  // some vCPU ran in the current round
   bool ended_ = false;
+  bool used_ = false;  // loaded, restored or run: RAM no longer all zeros
   RunResult result_;
   std::chrono::steady_clock::time_point start_;
 };
