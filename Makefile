@@ -48,7 +48,7 @@ test-sanitize: deps
 # its seed corpus (build-fuzz/corpus/<harness>; crashes land in build-fuzz/artifacts/<harness>/).
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZERS := fuzz_mmio fuzz_its_restore fuzz_replay
+FUZZERS := fuzz_mmio fuzz_its_restore fuzz_snapshot_restore fuzz_replay
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DVGIC_BUILD_FUZZ=ON -DVGIC_BUILD_TESTS=OFF -DVGIC_BUILD_EXAMPLES=OFF >/dev/null

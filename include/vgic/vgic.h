@@ -247,6 +247,33 @@ int vgic_its_has_attr(vgic *g, unsigned its, uint32_t group, uint64_t attr, void
 /* Declares a vCPU running (1) or stopped (0); while any runs, state groups answer VGIC_EBUSY. */
 int vgic_vcpu_running(vgic *g, unsigned cpu, int running);
 
+/* Full snapshot (docs/snapshot-format.md): every piece of guest-visible GIC state (distributor,
+ * redistributors, CPU interfaces with active priorities, SGI/PPI/SPI/LPI pending and active state,
+ * cached LPI configuration, ITS registers, command-queue position and translations) plus the
+ * host-set inputs (line levels, GSI routing table, user-IRQ map and levels), in a versioned,
+ * little-endian, checksummed format independent of vgic's memory layout.
+ * Not stored, because they are the embedder's: guest RAM (the guest's LPI and ITS tables live there:
+ * migrate RAM with the snapshot), RAM mappings, irqfds, ack notifiers and callbacks (registered
+ * again on the target; restore leaves the target's ones in place). Derived state (caches) is rebuilt.
+ *
+ * vgic_save: *len is the capacity of buf on entry; on return, the bytes written (0) or needed
+ * (VGIC_ENOSPC when the capacity is too small; buf may be NULL to ask for the size). The size of
+ * the next save can change if the state changes in between.
+ * Concurrency: every vCPU must be stopped (vgic_vcpu_running(.., 0); VGIC_EBUSY otherwise). Host
+ * inputs (vgic_signal_msi, vgic_set_irq_level, GSI levels, irqfds) may keep arriving: the snapshot
+ * holds every input whose call returned before vgic_save began; one racing with the save may or
+ * may not be in it, and is then pending in this instance (nothing is lost on the source).
+ *
+ * vgic_restore: replaces this instance's state by the snapshot's. The instance must have the same
+ * configuration (compared field by field; cache_entries and max_host_memory excepted) and guest
+ * RAM mapped as the source had it. Requires every vCPU stopped (VGIC_EBUSY) and no other call on
+ * this instance running concurrently (no MSI injection, line change or irqfd delivery).
+ * Errors, with a message naming the section, field and offset: VGIC_EINVAL (corrupt, truncated,
+ * foreign blob or configuration mismatch), VGIC_ENOSYS (a newer format version), VGIC_ENOMEM (over
+ * max_host_memory). On any error the instance is left exactly as it was. */
+int vgic_save(vgic *g, void *buf, size_t *len);
+int vgic_restore(vgic *g, const void *buf, size_t len);
+
 /* Current output lines of a vCPU: bit 0 IRQ, bit 1 FIQ. Lock-free. */
 #define VGIC_LINE_IRQ 1
 #define VGIC_LINE_FIQ 2

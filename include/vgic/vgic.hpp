@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <optional>
 #include <span>
@@ -167,6 +168,12 @@ class Gic {
   int device_attr(AttrOp op, uint32_t group, uint64_t attr, void* addr);
   int its_attr(unsigned its, AttrOp op, uint32_t group, uint64_t attr, void* addr);
   Status vcpu_running(unsigned cpu, bool running);
+
+  // Full snapshot (see vgic_save / vgic_restore in vgic.h for the contract and what is stored).
+  Status save(std::vector<uint8_t>& out);
+  Status save(std::ostream& out);
+  Status restore(std::span<const uint8_t> blob);
+  Status restore(std::istream& in);
 
   // Bit 0 IRQ, bit 1 FIQ; -1 for an invalid cpu. Lock-free.
   int cpu_lines(unsigned cpu) const;

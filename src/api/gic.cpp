@@ -5,7 +5,12 @@
 #include <set>
 #include <string>
 
+#include <istream>
+#include <iterator>
+#include <ostream>
+
 #include "api/gic_impl.hpp"
+#include "snapshot/snapshot_access.hpp"
 
 namespace gicv3 {
 
@@ -305,6 +310,45 @@ Stats Gic::stats() const { return impl_->core.log().stats(); }
 
 void Gic::set_trace_sink(TraceSink sink, unsigned max_per_second) {
   impl_->core.log().set_sink(std::move(sink), max_per_second);
+}
+
+// --- Full snapshot (src/snapshot/, docs/snapshot-format.md).
+
+Status Gic::save(std::vector<uint8_t>& out) {
+  if (impl_->core.any_vcpu_running())
+    return {Errc::busy, "vgic_save: a vCPU is declared running (vgic_vcpu_running); stop every vCPU first"};
+  snapshot::Model m;
+  SnapshotAccess::capture(*impl_, m);
+  out = snapshot::encode(m);
+  return {};
+}
+
+Status Gic::save(std::ostream& out) {
+  std::vector<uint8_t> blob;
+  if (Status s = save(blob); !s.ok()) return s;
+  out.write(reinterpret_cast<const char*>(blob.data()), std::streamsize(blob.size()));
+  if (!out) return {Errc::fault, "vgic_save: writing " + std::to_string(blob.size()) + " bytes to the stream failed"};
+  return {};
+}
+
+Status Gic::restore(std::span<const uint8_t> blob) {
+  if (impl_->core.any_vcpu_running())
+    return {Errc::busy, "vgic_restore: a vCPU is declared running (vgic_vcpu_running); stop every vCPU first"};
+  // Decode and check everything first: nothing changes unless the whole blob is acceptable.
+  snapshot::Model m;
+  if (Status s = snapshot::decode(blob, m); !s.ok()) return s;
+  std::vector<uint64_t> mpidrs;
+  for (unsigned i = 0; i < impl_->core.nr_cpus(); ++i) mpidrs.push_back(impl_->core.topology().mpidr(i));
+  if (Status s = snapshot::compare_config(m.config, snapshot::effective_config(config(), mpidrs)); !s.ok()) return s;
+  if (Status s = SnapshotAccess::check_budget(*impl_, m); !s.ok()) return s;
+  SnapshotAccess::apply(*impl_, m);
+  return {};
+}
+
+Status Gic::restore(std::istream& in) {
+  std::vector<uint8_t> blob{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) return {Errc::fault, "vgic_restore: reading the stream failed"};
+  return restore(std::span<const uint8_t>(blob));
 }
 
 // Shared with the C layer.

@@ -133,6 +133,7 @@ class Its {
   friend struct ItsCommands;
   friend struct ItsRegisters;
   friend struct ItsTableAbi;
+  friend struct SnapshotAccess;  // snapshot/: full save/restore
 
   // lock_ held.
   void process_queue();

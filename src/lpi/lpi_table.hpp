@@ -93,6 +93,7 @@ class LpiTable {
   size_t nr_chunks() const { return nr_chunks_.load(std::memory_order_relaxed); }
 
  private:
+  friend struct SnapshotAccess;  // snapshot/: captures and restores the cached state
   using Dir = std::array<std::atomic<Chunk*>, 1u << kDirShift>;
   void mark_dirty(Chunk* c);
   void bucket_insert(uint32_t intid, uint8_t bucket);

@@ -40,6 +40,7 @@ class GsiRouting {
   }
 
  private:
+  friend struct SnapshotAccess;  // snapshot/: full save/restore
   struct Table {
     std::vector<GsiRoute> routes;  // sorted by gsi
     std::pair<const GsiRoute*, const GsiRoute*> range(uint32_t gsi) const;

@@ -24,6 +24,7 @@ class UserIrqLevels {
   Status sync(unsigned cpu, uint64_t bits);
 
  private:
+  friend struct SnapshotAccess;  // snapshot/: full save/restore
   struct Device {
     uint32_t ppi = 0;  // 0: unmapped bit
     bool edge = false;
