@@ -15,7 +15,7 @@ namespace vgic_machine {
 
 namespace {
 
-constexpr uint64_t kPstateI = 1u << 7;
+constexpr uint64_t kPstateI = 1u << 7, kPstateF = 1u << 6;
 constexpr uint64_t kNeverPc = 1;  // uc_emu_start's `until`: an A64 PC is never odd
 
 // Unicorn 2.0.1 exception numbers (QEMU's EXCP_*) seen at UC_HOOK_INTR.
@@ -221,8 +221,13 @@ void Machine::on_intr(uint32_t intno) {
   uc_emu_stop(cur_->uc());
 }
 
-bool Machine::irq_deliverable(Vcpu& v) {
-  return (gic_->cpu_lines(v.index()) & 1) && !(v.pstate() & kPstateI);
+unsigned Machine::irq_deliverable(Vcpu& v) {
+  const int lines = gic_->cpu_lines(v.index());
+  if (!(lines & 3)) return 0;
+  const uint64_t ps = v.pstate();
+  if ((lines & 2) && !(ps & kPstateF)) return 0x100;  // FIQ (Group 0): vector offset 0x100
+  if ((lines & 1) && !(ps & kPstateI)) return 0x80;   // IRQ (Group 1): vector offset 0x080
+  return 0;
 }
 
 void Machine::sync_timer(Vcpu& v) {
@@ -339,13 +344,14 @@ RunResult Machine::run(uint64_t stop_at) {
                                        " instructions without powering off (--max-insns)");
           break;
         }
-        if (irq_deliverable(v)) {
-          if (auto e = v.take_exception(0x80, v.pc(), false, 0); !e.empty()) {
-            fail(ExitCode::guest_fault, "vCPU " + std::to_string(v.index()) + ": cannot take an IRQ at pc=" +
-                                            hex(v.pc()) + ": " + e);
+        if (const unsigned kind = irq_deliverable(v)) {
+          const char* what = kind == 0x80 ? "IRQ" : "FIQ";
+          if (auto e = v.take_exception(kind, v.pc(), false, 0); !e.empty()) {
+            fail(ExitCode::guest_fault, "vCPU " + std::to_string(v.index()) + ": cannot take an " + what +
+                                            " at pc=" + hex(v.pc()) + ": " + e);
             break;
           }
-          log_irq(v, "IRQ");
+          log_irq(v, what);
         }
         uint64_t budget = std::min(turn_left_, cfg_.max_instructions - icount_);
         if (stop_at) budget = std::min(budget, stop_at - icount_);

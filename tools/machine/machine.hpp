@@ -88,7 +88,8 @@ class Machine {
   std::string setup();
   std::string map_into(Vcpu& v);
   void sync_timer(Vcpu& v);
-  bool irq_deliverable(Vcpu& v);
+  // The vector offset of the interrupt exception to take now (0x80 IRQ, 0x100 FIQ), or 0.
+  unsigned irq_deliverable(Vcpu& v);
   // After a slice: handle what stopped it. Returns false when the run ends (result_ filled).
   bool handle_stop(Vcpu& v, uc_err err);
   bool handle_undefined(Vcpu& v);

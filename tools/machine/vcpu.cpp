@@ -44,6 +44,10 @@ std::string Vcpu::open() {
     uc_ = nullptr;
     return std::string("unicorn: ") + uc_strerror(e);
   }
+  // EL1 is AArch64 as far as the (absent) higher ELs are concerned: Unicorn 2.0.1's MMU needs
+  // SCR_EL3.RW and HCR_EL2.RW (Arm ARM D17.2.117, D17.2.48).
+  set_sysreg(SysregId{3, 6, 1, 1, 0}, sysreg(SysregId{3, 6, 1, 1, 0}) | (uint64_t{1} << 10));
+  set_sysreg(SysregId{3, 4, 1, 1, 0}, sysreg(SysregId{3, 4, 1, 1, 0}) | (uint64_t{1} << 31));
   reset_sctlr_ = sysreg(sr::SCTLR_EL1);
   return {};
 }
