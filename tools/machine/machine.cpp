@@ -47,6 +47,10 @@ uint32_t hook_msr(uc_engine*, uc_arm64_reg reg, const uc_arm64_cp_reg* r, void* 
 void hook_gic(uc_engine*, uc_mem_type type, uint64_t address, int size, int64_t value, void* m) {
   static_cast<Machine*>(m)->on_gic_access(type == UC_MEM_WRITE, address, size, value);
 }
+bool hook_unmapped(uc_engine*, uc_mem_type type, uint64_t address, int size, int64_t, void* m) {
+  static_cast<Machine*>(m)->on_unmapped(type, address, size);
+  return false;  // not handled: Unicorn ends the slice with UC_ERR_*_UNMAPPED
+}
 uint64_t uart_read(uc_engine*, uint64_t offset, unsigned, void* m) {
   return static_cast<Machine*>(m)->uart().read(offset);
 }
@@ -163,6 +167,10 @@ std::string Machine::map_into(Vcpu& v) {
                 "GIC hook");
       !e.empty())
     return e;
+  if (e = check(uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED, reinterpret_cast<void*>(hook_unmapped), this, 1, 0),
+                "unmapped-access hook");
+      !e.empty())
+    return e;
   if (e = check(uc_hook_add(uc, &h, UC_HOOK_CODE, reinterpret_cast<void*>(hook_code), this, 1, 0), "code hook");
       !e.empty())
     return e;
@@ -213,6 +221,12 @@ void Machine::on_block() {
     v.stop.irq_check = true;
     uc_emu_stop(v.uc());
   }
+}
+
+void Machine::on_unmapped(uc_mem_type type, uint64_t address, int size) {
+  const char* what = type == UC_MEM_WRITE_UNMAPPED ? "writing" : type == UC_MEM_FETCH_UNMAPPED ? "fetching" : "reading";
+  cur_->fault = std::string(what) + " " + std::to_string(size) + " bytes at " + hex(address) +
+                ", where the machine has no memory or device";
 }
 
 void Machine::on_intr(uint32_t intno) {
@@ -357,6 +371,7 @@ RunResult Machine::run(uint64_t stop_at) {
         if (stop_at) budget = std::min(budget, stop_at - icount_);
         cur_ = &v;
         v.stop = {};
+        v.fault.clear();
         const uint64_t before = icount_;
         const uc_err err = uc_emu_start(v.uc(), v.pc(), kNeverPc, 0, budget);
         cur_ = nullptr;
@@ -404,7 +419,7 @@ RunResult Machine::run(uint64_t stop_at) {
 bool Machine::handle_stop(Vcpu& v, uc_err err) {
   if (err != UC_ERR_OK) {
     fail(ExitCode::guest_fault, "vCPU " + std::to_string(v.index()) + ": " + uc_strerror(err) + " at pc=" +
-                                    hex(v.pc()) + " (last instruction at " + hex(v.last_pc) + ")");
+                                    hex(v.pc()) + (v.fault.empty() ? "" : ": " + v.fault));
     return false;
   }
   auto insn_at = [&](uint64_t a) {

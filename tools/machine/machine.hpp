@@ -79,6 +79,7 @@ class Machine {
   void on_code(uint64_t address);
   void on_block();
   void on_intr(uint32_t intno);
+  void on_unmapped(uc_mem_type type, uint64_t address, int size);
   bool on_sysreg(uc_arm64_reg reg, const uc_arm64_cp_reg& r, bool write);
   void on_gic_access(bool write, uint64_t address, int size, int64_t value);
   Pl011& uart() { return uart_; }

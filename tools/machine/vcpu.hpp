@@ -92,6 +92,7 @@ class Vcpu {
   uint64_t timer_bits = ~uint64_t{0};  // the level last synced to the GIC (~0: never)
   uint64_t last_pc = 0;                // the last instruction the code hook saw
   StopEvent stop;
+  std::string fault;                   // what the unmapped-access hook saw, for the message
 
  private:
   unsigned index_;

@@ -20,6 +20,14 @@ void cpu_main(unsigned cpu) {
     puts_("cpu0 boot\n");
     gicd_init();
     gicr_cpu_init(0, 0);
+    // 64-bit accesses must reach the GIC whole: GICR_TYPER's affinity is in its upper word, and
+    // GICD_IROUTER<n> keeps Aff3 (bits 39:32).
+    puts_("gicr1 typer affinity ");
+    puthex(*(volatile uint64_t*)(GICR_BASE(1) + 0x8) >> 32);
+    *(volatile uint64_t*)(GICD_BASE + 0x6000 + 8 * 40) = (1ULL << 32) | 0x0101;
+    puts_("\nirouter40 ");
+    puthex(*(volatile uint64_t*)(GICD_BASE + 0x6000 + 8 * 40));
+    puts_("\n");
     int64_t r = hvc_call(PSCI_CPU_ON, 1, (uint64_t)&secondary_entry, 1);
     while (stage < 1) __asm__ volatile("dsb sy");
     puts_("cpu_on(1): ");
