@@ -38,10 +38,14 @@ inline std::optional<SysregAccess> decode_sysreg(uint32_t i) {
   return a;
 }
 
-// GIC CPU interface registers at EL1 (IHI0069 12.1): op0 = 3, op1 = 0, CRn = 12, or ICC_PMR_EL1
-// (CRn = 4, CRm = 6).
+// GIC CPU interface registers at EL1 (IHI0069 12.2): op0 = 3, op1 = 0, CRn = 12 with CRm 8
+// (Group 0: IAR0, EOIR0, HPPIR0, BPR0, AP0R<n>), 9 (AP1R<n>), 11 (DIR, RPR, SGI0R/SGI1R/ASGI1R)
+// or 12 (Group 1 and control); and ICC_PMR_EL1 (CRn 4, CRm 6). CRn 12 with CRm 0/1 is VBAR_EL1,
+// RVBAR_EL1, RMR_EL1 and ISR_EL1, which are not the GIC's.
 inline bool is_icc(const SysregAccess& a) {
-  return a.op0 == 3 && a.op1 == 0 && (a.crn == 12 || (a.crn == 4 && a.crm == 6 && a.op2 == 0));
+  if (a.op0 != 3 || a.op1 != 0) return false;
+  if (a.crn == 4) return a.crm == 6 && a.op2 == 0;
+  return a.crn == 12 && (a.crm == 8 || a.crm == 9 || a.crm == 11 || a.crm == 12);
 }
 
 }  // namespace vgic_machine::insn
