@@ -292,7 +292,16 @@ bool Machine::on_sysreg(uc_arm64_reg reg, const uc_arm64_cp_reg& r, bool write) 
 }
 
 void Machine::on_gic_access(bool write, uint64_t address, int size, int64_t value) {
+  // vgic takes 1-, 2-, 4- and 8-byte accesses. A wider one (a SIMD load/store: the hook gets no
+  // more than 64 bits of its data) reads as zero and its write is dropped; vgic sees neither.
   const unsigned sz = static_cast<unsigned>(size);
+  if (sz != 1 && sz != 2 && sz != 4 && sz != 8) {
+    if (!write && sz > 0 && sz <= 64) {
+      static const uint8_t zero[64] = {};
+      uc_mem_write(cur_->uc(), address, zero, sz);
+    }
+    return;
+  }
   if (write) {
     // A write to GITS_TRANSLATER is an MSI from DeviceID 0 (vgic's ITS does this, as QEMU virt).
     (void)gic_->mmio_write(address, sz, static_cast<uint64_t>(value));
