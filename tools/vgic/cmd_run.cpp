@@ -46,6 +46,7 @@ struct RunOptions {
   uint64_t quantum = 1000;
   bool direct_lpi = false;
   bool migrate_keep_gic = false;
+  std::string save_gic;
 };
 
 int run(const RunOptions& o) {
@@ -118,6 +119,19 @@ int run(const RunOptions& o) {
   }
   if (points.empty() || r.migrate) r = m->run(0);
   std::fflush(stdout);
+  if (!o.save_gic.empty()) {
+    // The GIC as the run left it (Gic::save), e.g. for `vgic inspect`.
+    std::vector<uint8_t> blob;
+    gicv3::Status s = m->gic().save(blob);
+    std::FILE* f = s ? std::fopen(o.save_gic.c_str(), "wb") : nullptr;
+    const bool written = f && std::fwrite(blob.data(), 1, blob.size(), f) == blob.size();
+    if (f && std::fclose(f) != 0) f = nullptr;
+    if (!s || !written || !f) {
+      std::fprintf(stderr, "vgic run: --save-gic %s: %s\n", o.save_gic.c_str(),
+                   !s ? s.message().c_str() : "cannot write the file");
+      if (r.exit_code == 0) r.exit_code = 1;
+    }
+  }
   if (r.exit_code != 0) {
     std::fprintf(stderr, "vgic run: %s\n", r.message.c_str());
   } else if (!o.trace.empty()) {
@@ -149,6 +163,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--migrate-keep-gic", o->migrate_keep_gic,
                  "--migrate-at moves only the vCPUs and RAM to fresh engines and hands the same GIC object over "
                  "(checks the machine side of migration without the GIC snapshot)");
+  cmd->add_option("--save-gic", o->save_gic, "when the run ends, write the GIC's snapshot (Gic::save) to this file");
   cmd->add_flag("--direct-lpi", o->direct_lpi, "redistributors implement DirectLPI (GICR_TYPER.DirectLPI = 1)");
   cmd->callback([o, &exit_code] { exit_code = run(*o); });
 }
