@@ -20,8 +20,9 @@ build: configure
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# Boots the 4-vCPU guest demo (guests/demo.c) on the reference machine: `vgic run` (issue 6).
 run: build
-	@./$(BUILD)/examples/vgic_example_smp
+	@./$(BUILD)/tools/vgic/vgic run $(BUILD)/guests/demo.elf --cpus 4
 
 clean:
 	rm -rf $(BUILD)
