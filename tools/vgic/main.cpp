@@ -5,11 +5,12 @@
 #include "commands.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"vgic: GICv3/ITS emulation tools (reference machine, trace replay)", "vgic"};
+  CLI::App app{"vgic: GICv3/ITS emulation tools (reference machine, trace replay, snapshot inspection, benchmarks)", "vgic"};
   app.require_subcommand(1);
   int exit_code = 0;
   vgic_cli::add_run_command(app, exit_code);
   vgic_cli::add_replay_command(app, exit_code);
+  vgic_cli::add_inspect_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
