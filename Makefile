@@ -4,7 +4,7 @@ JOBS  ?= $(shell nproc)
 WERROR ?= $(if $(VGIC_WERROR),ON,OFF)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test run clean install fuzz test-sanitize
+.PHONY: all deps configure build test run clean install fuzz test-sanitize bench
 
 all: build
 
@@ -62,3 +62,14 @@ fuzz: deps
 	  ./$(FUZZ_BUILD)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=16384 $$dict \
 	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$f/ -print_final_stats=1 $(FUZZ_FLAGS) $(FUZZ_BUILD)/corpus/$$f; \
 	done
+
+# The benchmark suite of issue 7 (bench/, docs/performance.md): the summary table against the goals
+# (BENCH_JSON=file also writes it as JSON), then every Google Benchmark case with repetitions
+# (medians). Timing needs a quiet machine; BENCH_FLAGS are passed to Google Benchmark.
+BENCH_JSON ?= $(BUILD)/bench-summary.json
+BENCH_FLAGS ?= --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+bench: deps
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVGIC_WERROR=$(WERROR) -DVGIC_BUILD_BENCH=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target vgic_bench
+	@./$(BUILD)/bench/vgic_bench --summary=$(BENCH_JSON)
+	@./$(BUILD)/bench/vgic_bench $(BENCH_FLAGS)

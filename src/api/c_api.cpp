@@ -5,15 +5,13 @@
 
 #include "vgic/vgic.h"
 #include "vgic/vgic.hpp"
+#include "api/c_handle.hpp"
 
 namespace gicv3 {
 void set_last_error(const Status& s);
 const char* last_error();
 }  // namespace gicv3
 
-struct vgic {
-  std::unique_ptr<gicv3::Gic> gic;
-};
 
 namespace {
 int ret(const gicv3::Status& s) {

@@ -116,14 +116,42 @@ constexpr auto kTable = std::to_array<SysregDesc>({
     {"ICC_IGRPEN1_EL1", icc::IGRPEN1, 1, true, true, read_igrpen<1>, write_igrpen<1>},
 });
 
-const SysregDesc* find(uint32_t enc, unsigned& index) {
-  for (const SysregDesc& d : kTable) {
-    if (enc >= d.encoding && enc < d.encoding + d.count) {
-      index = enc - d.encoding;
-      return &d;
+// Direct-indexed dispatch (issue 7: IAR/EOIR are on every interrupt; a linear search put IAR1
+// behind twelve compares). Every ICC register has op0 = 3, op1 = 0 and CRn 4 or 12, so CRn bit 3,
+// CRm and op2 (8 bits) index a 256-slot table; a slot holds the table row and is confirmed against
+// the full encoding.
+constexpr unsigned slot_of(uint32_t enc) { return ((enc >> 10) & 1) << 7 | (enc & 0x7f); }
+
+struct Slot {
+  uint8_t row = 0xff;  // index into kTable, 0xff: none
+  uint8_t index = 0;   // AP<n>R: n
+};
+
+constexpr auto kSlots = [] {
+  std::array<Slot, 256> slots{};
+  for (size_t r = 0; r < kTable.size(); ++r)
+    for (unsigned i = 0; i < kTable[r].count; ++i) slots[slot_of(kTable[r].encoding + i)] = Slot{uint8_t(r), uint8_t(i)};
+  return slots;
+}();
+
+// No two registers share a slot (checked at compile time).
+constexpr bool slots_unique() {
+  for (size_t r = 0; r < kTable.size(); ++r)
+    for (unsigned i = 0; i < kTable[r].count; ++i) {
+      const Slot s = kSlots[slot_of(kTable[r].encoding + i)];
+      if (s.row != r || s.index != i) return false;
     }
-  }
-  return nullptr;
+  return true;
+}
+static_assert(slots_unique(), "two ICC registers map to one dispatch slot");
+
+const SysregDesc* find(uint32_t enc, unsigned& index) {
+  const Slot s = kSlots[slot_of(enc)];
+  if (s.row == 0xff) return nullptr;
+  const SysregDesc& d = kTable[s.row];
+  if (enc != d.encoding + s.index) return nullptr;
+  index = s.index;
+  return &d;
 }
 
 template <class Op>
@@ -142,7 +170,8 @@ SysregResult run(GicCore& gic, unsigned cpu, uint32_t enc, bool is_write, uint64
   }
   SysregCtx s{gic, c};
   if (d->locked)
-    gic.with_cpu(c, [&] { op(*d, s, index); });
+    // The handlers that change a private interrupt (acknowledge, deactivation) mark it themselves.
+    gic.with_cpu(c, [&] { op(*d, s, index); }, /*touches_private=*/false);
   else
     op(*d, s, index);
   gic.flush_acks();  // EOIR/DIR deactivations someone listens for, now that no lock is held

@@ -37,41 +37,58 @@ void GicCore::flush_acks() {
 }
 
 Hppi GicCore::select_hppi_locked(CpuContext& c) {
-  Hppi best;
   // IHI0069 4.7: an interrupt is a candidate for a CPU interface when it is pending, enabled, not
   // active, its group is enabled in the Distributor (GICD_CTLR) and at this CPU interface
   // (ICC_IGRPEN<n>_EL1: an interrupt of a disabled group is released, not held, so it never hides
   // the other group's; KVM's highest-priority-LR selection does the same), and it targets this
   // CPU. The priority mask and running priority decide afterwards whether it is signalled.
-  const bool grp[2] = {dist_.group_enabled(Group::g0) && c.icc.igrpen[0],
-                       dist_.group_enabled(Group::g1) && c.icc.igrpen[1]};
-  c.redist.for_each_candidate([&](uint32_t intid, const Irq& irq) {
-    if (grp[size_t(irq.group())]) best.offer(irq.priority, intid, irq.group());
-  });
+  //
+  // Every source offers a packed candidate (pack_candidate: priority, INTID, group, valid), whose
+  // numeric order is the selection order: lower priority value first, then lower INTID. The best
+  // is the smallest offered word of an enabled group (issue 7: a few compares, no branches on
+  // Hppi records).
+  const unsigned grp = unsigned(dist_.group_enabled(Group::g0) && c.icc.igrpen[0]) |
+                       unsigned(dist_.group_enabled(Group::g1) && c.icc.igrpen[1]) << 1;
+  if (c.private_dirty) {
+    Hppi pb[2];
+    c.redist.for_each_candidate([&](uint32_t intid, const Irq& irq) {
+      pb[size_t(irq.group())].offer(irq.priority, intid, irq.group());
+    });
+    for (unsigned g = 0; g < 2; ++g)
+      c.private_best[g] = pb[g].valid() ? pack_candidate(pb[g].priority, pb[g].intid, pb[g].group) : 0;
+    c.private_dirty = false;
+  }
+  uint64_t best = ~uint64_t(0);
   auto offer = [&](uint64_t packed) {
-    if (packed && grp[size_t(candidate_group(packed))])
-      best.offer(candidate_priority(packed), candidate_intid(packed), candidate_group(packed));
+    if (packed && ((grp >> unsigned(candidate_group(packed))) & 1) && packed < best) best = packed;
   };
+  offer(c.private_best[0]);
+  offer(c.private_best[1]);
   offer(dist_.best_targeted(c.index, Group::g0));
   offer(dist_.best_targeted(c.index, Group::g1));
   // LPIs are always Group 1 (IHI0069 5.1) and are delivered only while EnableLPIs is set.
-  if (LpiTable* lpis = c.redist.lpis.get(); lpis && c.redist.enable_lpis && grp[1]) {
+  if (LpiTable* lpis = c.redist.lpis.get(); lpis && c.redist.enable_lpis && (grp & 2)) {
     lpis->process();
     uint8_t prio;
-    if (const uint32_t intid = lpis->best(prio)) best.offer(prio, intid, Group::g1);
+    if (const uint32_t intid = lpis->best(prio)) offer(pack_candidate(prio, intid, Group::g1));
   }
   // 1-of-N SPIs are offered to every participating CPU (awake, group enabled at its interface);
   // the first to acknowledge takes it (IHI0069 12.9, GICD_IROUTER<n>.Interrupt_Routing_Mode: the
-  // choice of PE is IMPLEMENTATION DEFINED; see docs/spec-deviations.md, row 22).
+  // choice of PE is IMPLEMENTATION DEFINED; see docs/spec-deviations.md, row 22). grp already
+  // requires the group enabled at this interface.
   if (!c.redist.processor_sleep) {
-    for (Group g : {Group::g0, Group::g1})
-      if (c.icc.igrpen[size_t(g)]) offer(dist_.best_1ofn(g));
+    offer(dist_.best_1ofn(Group::g0));
+    offer(dist_.best_1ofn(Group::g1));
   }
-  return best;
+  if (best == ~uint64_t(0)) return Hppi{};
+  return Hppi{candidate_intid(best), candidate_priority(best), candidate_group(best)};
 }
 
 void GicCore::update_cpu_locked(CpuContext& c) {
-  c.icc.hppi = select_hppi_locked(c);
+  // reuse_hppi: the operation under this lock hold changed no candidate (see CpuContext), so the
+  // selection made at the last update still stands; only the lines can have changed.
+  if (!c.reuse_hppi) c.icc.hppi = select_hppi_locked(c);
+  c.reuse_hppi = false;
   const int lines = c.icc.lines();
   c.lines.store(lines, std::memory_order_release);
   if (lines != c.notified_lines) {
@@ -96,7 +113,9 @@ void GicCore::set_irq_level(unsigned cpu, uint32_t intid, bool level) {
 uint32_t GicCore::highest_pending(CpuContext& c, Group g) {
   // ICC_HPPIR<n>: the highest-priority pending interrupt if it is of group g and that group is
   // enabled at this interface; the priority mask and running priority do not matter (IHI0069 12.2.12).
-  update_cpu_locked(c);
+  // c.icc.hppi is current when the lock is taken (see acknowledge()), and a read changes nothing,
+  // so the update on the way out need not select again.
+  c.reuse_hppi = true;
   const Hppi& h = c.icc.hppi;
   if (!h.valid() || h.group != g || !c.icc.igrpen[size_t(g)]) return Intid::kSpurious;
   return h.intid;
@@ -106,9 +125,13 @@ uint32_t GicCore::acknowledge(CpuContext& c, Group g) {
   // The published SPI state can be a moment old (another CPU may have just taken a 1-of-N SPI),
   // so an SPI is re-checked under the Distributor lock before it is activated; if it is gone the
   // selection runs again.
-  for (;;) {
-    const Hppi h = select_hppi_locked(c);
-    c.icc.hppi = h;
+  // The first attempt uses the selection made when the lock was last released: every change to
+  // this CPU's candidates is made under its lock or followed by a kick, and both recompute
+  // c.icc.hppi before the lock is free again, so it is current when the lock is taken (a change
+  // whose kick is still on its way is concurrent with this acknowledge and may order after it).
+  for (bool first = true;; first = false) {
+    if (!first) c.icc.hppi = select_hppi_locked(c);
+    const Hppi h = c.icc.hppi;
     // IHI0069 12.2.10/11: IAR<n> returns the HPPI only if it belongs to group n and may be
     // signalled; otherwise the spurious INTID 1023, and nothing changes.
     if (!h.valid() || h.group != g || !c.icc.can_signal(h)) {
@@ -120,6 +143,7 @@ uint32_t GicCore::acknowledge(CpuContext& c, Group g) {
       c.redist.lpis->acknowledge(h.intid);  // LPIs have no active state
     } else if (id.is_private()) {
       c.redist.find(h.intid)->activate();
+      c.private_dirty = true;
     } else {
       DistTxn txn(*this);
       Irq* irq = dist_.find(h.intid);
@@ -157,7 +181,7 @@ void GicCore::deactivate(CpuContext& c, uint32_t intid, int group_check) {
     return true;
   };
   if (id.is_private()) {
-    finish(c.redist.find(intid));
+    if (finish(c.redist.find(intid))) c.private_dirty = true;
   } else if (id.is_shared()) {
     DistTxn txn(*this);
     Irq* irq = dist_.find(intid);
@@ -166,6 +190,10 @@ void GicCore::deactivate(CpuContext& c, uint32_t intid, int group_check) {
 }
 
 void GicCore::end_of_interrupt(CpuContext& c, Group g, uint32_t intid) {
+  // A priority drop changes no candidate, only whether the HPPI may be signalled; so does the EOI
+  // of an LPI (no active state) or any EOI with EOImode 1 (no deactivation). Then the update on
+  // the way out keeps the selection and recomputes the lines only.
+  if (const Intid id{intid}; c.icc.eoimode || !(id.is_private() || id.is_shared())) c.reuse_hppi = true;
   if (Intid{intid}.is_special()) return;  // EOI of a special INTID has no effect (IHI0069 12.2.9)
   if (!c.icc.drop_priority(g)) {
     log_.guest_error("eoi-no-active", "icc", c.index, intid, 0,

@@ -44,6 +44,17 @@ struct CpuContext {
   CpuInterface icc;
   std::atomic<int> lines{0};
   int notified_lines = 0;  // under lock
+  // Under lock: set by an operation that changed none of this CPU's candidates (an EOI that only
+  // drops a priority), so the next update_cpu_locked() keeps icc.hppi and recomputes the lines only.
+  // Cleared by that update; updates requested meanwhile (kicks) select in full.
+  bool reuse_hppi = false;
+  // Under lock: the best candidate of each group among this CPU's private interrupts (SGIs, PPIs,
+  // extended PPIs), rescanned only when private_dirty. Private interrupts change only under this
+  // lock, and every hold marks them dirty (with_cpu) except the system-register holds, which mark
+  // it themselves where they activate or deactivate a private interrupt. Updates requested by
+  // kicks (LPIs, SPIs) therefore never rescan them (issue 7).
+  bool private_dirty = true;
+  uint64_t private_best[2] = {0, 0};  // pack_candidate() words, 0: none
 };
 
 class GicCore;
@@ -116,10 +127,12 @@ class GicCore {
   // Asks each CPU in set to recompute its outputs (never blocks on a busy CPU).
   void kick(const CpuSet& set);
   void kick(unsigned cpu);
-  // Runs f() with c's lock held, then recomputes c's outputs and releases.
+  // Runs f() with c's lock held, then recomputes c's outputs and releases. touches_private:
+  // f may change c's private interrupts (false only where f marks c.private_dirty itself).
   template <class F>
-  decltype(auto) with_cpu(CpuContext& c, F&& f) {
+  decltype(auto) with_cpu(CpuContext& c, F&& f, bool touches_private = true) {
     c.lock.lock();
+    if (touches_private) c.private_dirty = true;
     struct Release {
       GicCore& g;
       CpuContext& c;
@@ -145,6 +158,8 @@ class GicCore {
   // (while it is 0 the table stays authoritative: it is read when LPIs are enabled). Returns
   // whether the LPI was pending there. Takes cpu's lock: not with an ITS lock held.
   bool consume_lpi_pending(unsigned cpu, uint32_t intid);
+  // The same for many LPIs of one CPU under one hold of its lock (ITS_RESTORE_TABLES).
+  void consume_lpis_pending(unsigned cpu, std::span<const uint32_t> intids);
   // GICR_CTLR.EnableLPIs transitions; CPU lock held.
   void enable_lpis_locked(CpuContext& c);
   void disable_lpis_locked(CpuContext& c);
@@ -194,6 +209,7 @@ class GicCore {
 
  private:
   Hppi select_hppi_locked(CpuContext& c);  // CPU lock only: reads the Distributor's published state
+  bool consume_lpi_pending_locked(CpuContext& c, uint32_t intid);
   void deactivate(CpuContext& c, uint32_t intid, int group_check);
 
   const Config cfg_;

@@ -30,24 +30,33 @@ bool GicCore::clear_lpi_pending(unsigned cpu, uint32_t intid) {
 
 bool GicCore::consume_lpi_pending(unsigned cpu, uint32_t intid) {
   CpuContext& c = *cpus_[cpu];
-  return with_cpu(c, [&] {
-    Redistributor& r = c.redist;
-    if (!r.lpis || !r.enable_lpis || !r.pendbaser) return false;
-    if (intid < Intid::kLpiBase || intid >= r.lpi_limit.load(std::memory_order_acquire)) return false;
-    // IHI0069 5.1.2: bit n of the pending table is INTID n's pending state.
-    const uint64_t pa = (GICR_PENDBASER::Physical_Address::get(r.pendbaser) << 16) + intid / 8;
-    const uint8_t bit = uint8_t(1u << (intid % 8));
-    uint8_t byte = 0;
-    if (!mem_.read(pa, &byte, 1) || !(byte & bit)) return false;
-    if (!r.lpis->get_or_create(intid, mem_, r.prop_pa.load(std::memory_order_acquire))) {
-      log_.guest_error("lpi-budget", "gicr", cpu, intid, 0, "LPI state could not be allocated (host budget); left in the pending table");
-      return false;
-    }
-    r.lpis->set_pending(intid);
-    byte = uint8_t(byte & ~bit);
-    (void)mem_.write(pa, &byte, 1);
-    return true;  // with_cpu recomputes this CPU's outputs on the way out
+  return with_cpu(c, [&] { return consume_lpi_pending_locked(c, intid); });  // recomputes c's outputs on the way out
+}
+
+void GicCore::consume_lpis_pending(unsigned cpu, std::span<const uint32_t> intids) {
+  CpuContext& c = *cpus_[cpu];
+  with_cpu(c, [&] {
+    for (uint32_t intid : intids) (void)consume_lpi_pending_locked(c, intid);
   });
+}
+
+bool GicCore::consume_lpi_pending_locked(CpuContext& c, uint32_t intid) {
+  Redistributor& r = c.redist;
+  if (!r.lpis || !r.enable_lpis || !r.pendbaser) return false;
+  if (intid < Intid::kLpiBase || intid >= r.lpi_limit.load(std::memory_order_acquire)) return false;
+  // IHI0069 5.1.2: bit n of the pending table is INTID n's pending state.
+  const uint64_t pa = (GICR_PENDBASER::Physical_Address::get(r.pendbaser) << 16) + intid / 8;
+  const uint8_t bit = uint8_t(1u << (intid % 8));
+  uint8_t byte = 0;
+  if (!mem_.read(pa, &byte, 1) || !(byte & bit)) return false;
+  if (!r.lpis->get_or_create(intid, mem_, r.prop_pa.load(std::memory_order_acquire))) {
+    log_.guest_error("lpi-budget", "gicr", c.index, intid, 0, "LPI state could not be allocated (host budget); left in the pending table");
+    return false;
+  }
+  r.lpis->set_pending(intid);
+  byte = uint8_t(byte & ~bit);
+  (void)mem_.write(pa, &byte, 1);
+  return true;
 }
 
 void GicCore::reload_lpi_config(unsigned cpu, uint32_t intid) {

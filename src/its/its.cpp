@@ -98,7 +98,6 @@ MsiOutcome Its::signal_msi(uint32_t devid, uint32_t eventid) {
     Grace::Reader reader(grace_);
     TranslationCache::Hit hit;
     if (cache_.lookup(devid, eventid, hit)) {
-      counters_.cache_hits.fetch_add(1, std::memory_order_relaxed);
       bool newly = false;
       gic_.cpu(hit.cpu).redist.lpis->set_pending_in(*hit.chunk, hit.intid, &newly);
       if (newly) gic_.kick(hit.cpu);

@@ -246,10 +246,14 @@ constexpr auto kCommands = std::to_array<ItsCommandDesc>({
 });
 }  // namespace
 
+// Opcode -> row of kCommands, built once (issue 7: the queue looks every command up).
 const ItsCommandDesc* find_its_command(uint8_t opcode) {
-  for (const ItsCommandDesc& d : kCommands)
-    if (d.opcode == opcode) return &d;
-  return nullptr;
+  static const auto index = [] {
+    std::array<const ItsCommandDesc*, 256> t{};
+    for (const ItsCommandDesc& d : kCommands) t[d.opcode] = &d;
+    return t;
+  }();
+  return index[opcode];
 }
 
 const char* its_command_name(uint8_t opcode) {

@@ -147,9 +147,16 @@ struct ItsTableAbi {
   }
 
   uint64_t itt_bytes(unsigned event_bits) const { return (uint64_t(1) << event_bits) * kEsz; }
-  bool icid_covered(uint32_t icid) const {
-    return (icid >> its.cfg_.collection_id_bits) == 0 && its.check_id(1, icid) == TableLookup::ok;
+  // Memoized per ICID (the tables do not change during one save or restore, which runs under the
+  // ITS lock): the check reads guest memory, and it is made for every ITE (issue 7).
+  bool icid_covered(uint32_t icid) {
+    if (icid >> its.cfg_.collection_id_bits) return false;
+    if (covered_memo.empty()) covered_memo.assign(size_t(1) << its.cfg_.collection_id_bits, 0);
+    uint8_t& m = covered_memo[icid];
+    if (!m) m = its.check_id(1, icid) == TableLookup::ok ? 1 : 2;
+    return m == 1;
   }
+  std::vector<uint8_t> covered_memo;  // 0: not checked yet, 1: covered, 2: not
   void write_page(const TablePage& p, const std::vector<uint64_t>& words) {
     if (!mem.write(p.addr, words.data(), words.size() * kEsz))  // unmapped since table_pages()
       skip(p.addr, 0, "ITS table page at " + hex(p.addr) + " no longer in guest RAM; its entries are lost");
@@ -208,11 +215,19 @@ struct ItsTableAbi {
 
   // One device's ITT, whole, in kBlock pieces. False if the ITT could not be written.
   bool save_itt(uint32_t id, const Its::Device& d, std::set<uint32_t>& referenced) {
+    // EventID order: sort the chunks (64 events each), not the events (issue 7: sorting every ITE
+    // was most of a save).
+    std::vector<uint32_t> chunks;
+    chunks.reserve(d.ites.size());
+    for (auto& [chunk, arr] : d.ites) chunks.push_back(chunk);
+    std::sort(chunks.begin(), chunks.end());
     std::vector<std::pair<uint32_t, Its::Ite>> ites;
-    for (auto& [chunk, arr] : d.ites)
+    ites.reserve(d.nr_ites);
+    for (uint32_t chunk : chunks) {
+      const Its::Ite* arr = d.ites.find(chunk)->second.get();
       for (unsigned i = 0; i < Its::Device::kChunk; ++i)
         if (arr[i].valid) ites.emplace_back(chunk * Its::Device::kChunk + i, arr[i]);
-    std::sort(ites.begin(), ites.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    }
     std::vector<uint32_t> events;
     std::vector<Its::Ite> kept;
     for (auto& [event, ite] : ites) {
@@ -246,7 +261,8 @@ struct ItsTableAbi {
         return false;
       }
     }
-    for (const Its::Ite& e : kept) referenced.insert(e.icid);
+    for (size_t i = 0; i < kept.size(); ++i)
+      if (i == 0 || kept[i].icid != kept[i - 1].icid) referenced.insert(kept[i].icid);
     report.ites += kept.size();
     return true;
   }
@@ -315,17 +331,18 @@ struct ItsTableAbi {
         return fault("collection table page at " + hex(p.addr) + " unreadable");
       for (uint64_t w : words) {
         const CollectionTableEntry e = CollectionTableEntry::decode(w);
-        const std::string where = "CTE " + hex(w) + ": ";
+        // Built only for an error message (issue 7: a string per entry was most of a restore).
+        const auto where = [&] { return "CTE " + hex(w) + ": "; };
         if (!e.valid) {
           ended = true;
           continue;
         }
-        if (ended) return bad(where + "valid entry after the end of the collection list");
-        if (e.res0) return bad(where + "RES0 bits [62:52] set");
-        if (!icid_covered(e.icid)) return bad(where + "ICID beyond GITS_TYPER.CIDbits or not covered by the collection table");
-        if (!seen.insert(e.icid).second) return bad(where + "ICID listed twice");
+        if (ended) return bad(where() + "valid entry after the end of the collection list");
+        if (e.res0) return bad(where() + "RES0 bits [62:52] set");
+        if (!icid_covered(e.icid)) return bad(where() + "ICID beyond GITS_TYPER.CIDbits or not covered by the collection table");
+        if (!seen.insert(e.icid).second) return bad(where() + "ICID listed twice");
         if (e.rdbase == ITS_CTE::kNotMapped) continue;  // KVM: named by an ITE, never mapped
-        if (e.rdbase >= its.gic_.nr_cpus()) return bad(where + "RDBase names no CPU");
+        if (e.rdbase >= its.gic_.nr_cpus()) return bad(where() + "RDBase names no CPU");
         collections[e.icid] = uint16_t(e.rdbase);
       }
     }
@@ -349,16 +366,16 @@ struct ItsTableAbi {
     const ItsConfig& k = its.cfg_;
     for (size_t i = 0; i < ids.size(); ++i) {
       const DeviceTableEntry& e = dtes[i];
-      const std::string where = "DTE of DeviceID " + std::to_string(ids[i]) + ": ";
-      if (ids[i] >> k.device_id_bits) return bad(where + "DeviceID beyond GITS_TYPER.Devbits");  // bits <= 32, IDs 64-bit
+      const auto where = [&] { return "DTE of DeviceID " + std::to_string(ids[i]) + ": "; };
+      if (ids[i] >> k.device_id_bits) return bad(where() + "DeviceID beyond GITS_TYPER.Devbits");  // bits <= 32, IDs 64-bit
       if (const uint64_t want = expected_next<ITS_DTE::Next>(ids, i); e.next != want)
-        return bad(where + "Next " + std::to_string(e.next) + " does not lead to the next valid DTE (expected " +
+        return bad(where() + "Next " + std::to_string(e.next) + " does not lead to the next valid DTE (expected " +
                    std::to_string(want) + ")");
-      if (unsigned(e.size) + 1 > k.event_id_bits) return bad(where + "Size beyond GITS_TYPER.ID_bits");
+      if (unsigned(e.size) + 1 > k.event_id_bits) return bad(where() + "Size beyond GITS_TYPER.ID_bits");
       const uint64_t bytes = itt_bytes(e.size + 1u);
-      if (!mem.is_ram(e.itt_addr, bytes)) return fault(where + "ITT at " + hex(e.itt_addr) + " not in guest RAM");
+      if (!mem.is_ram(e.itt_addr, bytes)) return fault(where() + "ITT at " + hex(e.itt_addr) + " not in guest RAM");
       if (!claims.claim(e.itt_addr, bytes))
-        return bad(where + "ITT at " + hex(e.itt_addr) + " overlaps an ITS table or another ITT");
+        return bad(where() + "ITT at " + hex(e.itt_addr) + " overlaps an ITS table or another ITT");
       if (!charge(Its::Device::device_cost())) return {Errc::no_memory, "ITS_RESTORE_TABLES: host memory budget exhausted"};
       Its::Device& d = devices[uint32_t(ids[i])];
       d.event_bits = uint8_t(e.size + 1);
@@ -387,14 +404,14 @@ struct ItsTableAbi {
     for (size_t i = 0; i < events.size(); ++i) {
       const InterruptTableEntry& e = ites[i];
       const uint32_t event = uint32_t(events[i]);
-      const std::string where = "ITE of DeviceID " + std::to_string(id) + " EventID " + std::to_string(event) + ": ";
+      const auto where = [&] { return "ITE of DeviceID " + std::to_string(id) + " EventID " + std::to_string(event) + ": "; };
       if (const uint64_t want = expected_next<ITS_ITE::Next>(events, i); e.next != want)
-        return bad(where + "Next " + std::to_string(e.next) + " does not lead to the next valid ITE (expected " +
+        return bad(where() + "Next " + std::to_string(e.next) + " does not lead to the next valid ITE (expected " +
                    std::to_string(want) + ")");
       // The checks MAPTI makes (IHI0069 5.3): an LPI of this GIC, an ICID the collection table covers.
       if (e.pintid < Intid::kLpiBase || (lpi_bits < 32 && (e.pintid >> lpi_bits)))
-        return bad(where + "pINTID " + std::to_string(e.pintid) + " is not an LPI of this GIC");
-      if (!icid_covered(e.icid)) return bad(where + "ICID beyond GITS_TYPER.CIDbits or not covered by the collection table");
+        return bad(where() + "pINTID " + std::to_string(e.pintid) + " is not an LPI of this GIC");
+      if (!icid_covered(e.icid)) return bad(where() + "ICID beyond GITS_TYPER.CIDbits or not covered by the collection table");
       auto& chunk = d.ites[event / Its::Device::kChunk];
       if (!chunk) {
         if (!charge(Its::Device::chunk_cost())) return {Errc::no_memory, "ITS_RESTORE_TABLES: host memory budget exhausted"};
@@ -450,7 +467,12 @@ Status Its::restore_tables() {
     if (Status s = abi.restore(); !s) return s;
     consume = abi.commit();
   }
-  for (auto [cpu, intid] : consume) (void)gic_.consume_lpi_pending(cpu, intid);
+  // One CPU-lock hold per CPU for all its LPIs (issue 7: a hold and a selection per LPI was a third
+  // of a restore); the order within a CPU is kept.
+  std::vector<std::vector<uint32_t>> per_cpu(gic_.nr_cpus());
+  for (auto [cpu, intid] : consume) per_cpu[cpu].push_back(intid);
+  for (unsigned cpu = 0; cpu < per_cpu.size(); ++cpu)
+    if (!per_cpu[cpu].empty()) gic_.consume_lpis_pending(cpu, per_cpu[cpu]);
   return {};
 }
 

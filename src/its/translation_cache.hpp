@@ -2,9 +2,12 @@
 // Derived state: filled by the slow path, invalidated at the named points in its/its.cpp (every
 // command that changes a translation, ITS disable, EnableLPIs cleared), never saved.
 //
-// Direct-mapped, each entry a seqlock: lookups take no lock and never write shared memory; a
-// writer (holding the ITS lock) bumps the entry's sequence around its update. Eviction is a plain
-// overwrite, so more live translations than entries costs only slow-path walks, never a cliff.
+// Two-way set-associative (the two 32-byte entries of a set share a cache line), each entry a
+// seqlock: lookups take no lock and never write shared memory; a writer (holding the ITS lock)
+// bumps the entry's sequence around its update. Eviction is a plain overwrite, so more live
+// translations than entries costs only slow-path walks, never a collapse. Two ways instead of one
+// (issue 7): with as many translations as entries, a direct-mapped table lost about a third of
+// them to collisions.
 // invalidate_all() is O(1): entries carry the epoch they were filled in.
 #pragma once
 
@@ -24,7 +27,8 @@ class TranslationCache {
     LpiTable::Chunk* chunk;
   };
 
-  explicit TranslationCache(unsigned entries) : mask_(entries ? entries - 1 : 0), entries_(entries) {
+  explicit TranslationCache(unsigned entries)
+      : ways_(entries >= 2 ? 2 : 1), mask_(entries ? (entries - 1) & ~(ways_ - 1) : 0), entries_(entries) {
     if (entries) table_.reset(new Entry[entries]);
   }
   bool enabled() const { return entries_ != 0; }
@@ -32,32 +36,37 @@ class TranslationCache {
   bool lookup(uint32_t devid, uint32_t eventid, Hit& hit) const {
     if (!entries_) return false;
     const uint64_t key = make_key(devid, eventid);
-    const Entry& e = table_[index(key)];
-    const uint32_t s1 = e.seq.load(std::memory_order_acquire);
-    if (s1 & 1) return false;
-    const uint64_t k = e.key.load(std::memory_order_relaxed);
-    const uint64_t v = e.val.load(std::memory_order_relaxed);
-    LpiTable::Chunk* c = e.chunk.load(std::memory_order_relaxed);
-    const uint32_t ep = e.epoch.load(std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_acquire);
-    if (e.seq.load(std::memory_order_relaxed) != s1) return false;
-    if (k != key || ep != epoch_.load(std::memory_order_acquire) || !c) return false;
-    hit = Hit{uint32_t(v), uint16_t(v >> 32), c};
-    return true;
+    const unsigned set = index(key);
+    for (unsigned w = 0; w < ways_; ++w)
+      if (lookup_in(table_[set + w], key, hit)) return true;
+    return false;
   }
 
   // Writers: ITS lock held.
   void insert(uint32_t devid, uint32_t eventid, const Hit& hit) {
     if (!entries_) return;
     const uint64_t key = make_key(devid, eventid);
-    write(table_[index(key)], key, uint64_t(hit.intid) | uint64_t(hit.cpu) << 32, hit.chunk,
-          epoch_.load(std::memory_order_relaxed));
+    const unsigned set = index(key);
+    const uint32_t epoch = epoch_.load(std::memory_order_relaxed);
+    // The way that holds this key, else a free or stale one, else the one the hash picks.
+    unsigned way = ways_;
+    for (unsigned w = 0; w < ways_ && way == ways_; ++w)
+      if (table_[set + w].key.load(std::memory_order_relaxed) == key) way = w;
+    for (unsigned w = 0; w < ways_ && way == ways_; ++w) {
+      const Entry& e = table_[set + w];
+      if (e.key.load(std::memory_order_relaxed) == kNoKey || e.epoch.load(std::memory_order_relaxed) != epoch) way = w;
+    }
+    if (way == ways_) way = unsigned(hash(key) >> 63) & (ways_ - 1);  // a bit index() does not use
+    write(table_[set + way], key, uint64_t(hit.intid) | uint64_t(hit.cpu) << 32, hit.chunk, epoch);
   }
   void invalidate(uint32_t devid, uint32_t eventid) {
     if (!entries_) return;
     const uint64_t key = make_key(devid, eventid);
-    Entry& e = table_[index(key)];
-    if (e.key.load(std::memory_order_relaxed) == key) write(e, kNoKey, 0, nullptr, 0);
+    const unsigned set = index(key);
+    for (unsigned w = 0; w < ways_; ++w) {
+      Entry& e = table_[set + w];
+      if (e.key.load(std::memory_order_relaxed) == key) write(e, kNoKey, 0, nullptr, 0);
+    }
   }
   void invalidate_all() {
     if (!entries_) return;
@@ -77,12 +86,24 @@ class TranslationCache {
     std::atomic<uint64_t> val{0};
     std::atomic<LpiTable::Chunk*> chunk{nullptr};
   };
-  static uint64_t make_key(uint32_t devid, uint32_t eventid) { return uint64_t(devid) << 32 | eventid; }
-  unsigned index(uint64_t key) const {
-    // Fibonacci hashing: consecutive EventIDs of one device and equal EventIDs of neighbouring
-    // devices spread over the table.
-    return unsigned((key * 0x9E3779B97F4A7C15ull) >> 32) & mask_;
+  bool lookup_in(const Entry& e, uint64_t key, Hit& hit) const {
+    const uint32_t s1 = e.seq.load(std::memory_order_acquire);
+    if (s1 & 1) return false;
+    const uint64_t k = e.key.load(std::memory_order_relaxed);
+    const uint64_t v = e.val.load(std::memory_order_relaxed);
+    LpiTable::Chunk* c = e.chunk.load(std::memory_order_relaxed);
+    const uint32_t ep = e.epoch.load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (e.seq.load(std::memory_order_relaxed) != s1) return false;
+    if (k != key || ep != epoch_.load(std::memory_order_acquire) || !c) return false;
+    hit = Hit{uint32_t(v), uint16_t(v >> 32), c};
+    return true;
   }
+  static uint64_t make_key(uint32_t devid, uint32_t eventid) { return uint64_t(devid) << 32 | eventid; }
+  static uint64_t hash(uint64_t key) { return key * 0x9E3779B97F4A7C15ull; }
+  // First entry of key's set. Fibonacci hashing: consecutive EventIDs of one device and equal
+  // EventIDs of neighbouring devices spread over the table.
+  unsigned index(uint64_t key) const { return unsigned(hash(key) >> 32) & mask_; }
   static void write(Entry& e, uint64_t key, uint64_t val, LpiTable::Chunk* c, uint32_t epoch) {
     const uint32_t s = e.seq.load(std::memory_order_relaxed);
     e.seq.store(s + 1, std::memory_order_relaxed);
@@ -94,7 +115,8 @@ class TranslationCache {
     e.seq.store(s + 2, std::memory_order_release);
   }
 
-  const unsigned mask_;
+  const unsigned ways_;
+  const unsigned mask_;  // entries - 1 without the way bits: index() is a set's first entry
   const unsigned entries_;
   std::unique_ptr<Entry[]> table_;
   std::atomic<uint32_t> epoch_{1};

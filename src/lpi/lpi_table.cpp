@@ -68,8 +68,9 @@ LpiTable::Chunk* LpiTable::get_or_create(uint32_t intid, const GuestMemory& mem,
   return c;
 }
 
-void LpiTable::mark_dirty(Chunk* c) {
-  if (c->dirty.exchange(true, std::memory_order_acq_rel)) return;  // already queued for the owner
+void LpiTable::mark_dirty(Chunk* c, uint32_t words) {
+  // Already queued for the owner (some word was dirty): it takes these words too.
+  if (c->dirty.fetch_or(words, std::memory_order_acq_rel)) return;
   Chunk* head = dirty_head_.load(std::memory_order_relaxed);
   do {
     c->next_dirty = head;
@@ -87,8 +88,14 @@ void LpiTable::set_pending_in(Chunk& chunk, uint32_t intid, bool* newly_set) {
   Chunk* c = &chunk;
   const unsigned i = intid - c->base;
   const uint64_t bit = 1ull << (i % 64);
-  const bool was = c->pending[i / 64].fetch_or(bit, std::memory_order_acq_rel) & bit;
-  if (!was) mark_dirty(c);
+  std::atomic<uint64_t>& word = c->pending[i / 64];
+  // Already pending: the MSI coalesces into it (IHI0069 5.1: an LPI is pending or not), and a plain
+  // load is enough: at this point the LPI was pending, so the set is linearized here, before any
+  // acknowledge or clear that follows. This keeps a locked read-modify-write off the MSI hit path
+  // of a busy LPI (issue 7).
+  bool was = word.load(std::memory_order_acquire) & bit;
+  if (!was) was = word.fetch_or(bit, std::memory_order_acq_rel) & bit;
+  if (!was) mark_dirty(c, 1u << (i / 64));
   if (newly_set) *newly_set = !was;
 }
 
@@ -97,7 +104,7 @@ bool LpiTable::clear_pending(uint32_t intid) {
   if (!c) return false;
   const unsigned i = intid - c->base;
   const uint64_t bit = 1ull << (i % 64);
-  if (c->pending[i / 64].fetch_and(~bit, std::memory_order_acq_rel) & bit) mark_dirty(c);
+  if (c->pending[i / 64].fetch_and(~bit, std::memory_order_acq_rel) & bit) mark_dirty(c, 1u << (i / 64));
   return true;
 }
 
@@ -107,7 +114,7 @@ bool LpiTable::take_pending(uint32_t intid) {
   const unsigned i = intid - c->base;
   const uint64_t bit = 1ull << (i % 64);
   const bool was = c->pending[i / 64].fetch_and(~bit, std::memory_order_acq_rel) & bit;
-  if (was) mark_dirty(c);
+  if (was) mark_dirty(c, 1u << (i / 64));
   return was;
 }
 
@@ -122,7 +129,7 @@ void LpiTable::set_config(uint32_t intid, uint8_t config) {
   Chunk* c = find(intid);
   if (!c) return;  // not cached: it is read when the chunk is created
   c->config[intid - c->base].store(config, std::memory_order_release);
-  mark_dirty(c);
+  mark_dirty(c, 1u << ((intid - c->base) / 64));
 }
 
 uint8_t LpiTable::config(uint32_t intid) const {
@@ -140,7 +147,7 @@ void LpiTable::reload_all_config(const GuestMemory& mem, uint64_t prop_pa) {
     // Configuration memory that is not RAM reads as "disabled".
     if (!mem.read(prop_pa + (first - Intid::kLpiBase), cfg, n)) std::memset(cfg, 0, sizeof cfg);
     for (size_t i = 0; i < n; ++i) c->config[first - c->base + i].store(cfg[i], std::memory_order_relaxed);
-    mark_dirty(c);
+    mark_dirty(c, Chunk::kAllWords);
   }
 }
 
@@ -184,8 +191,9 @@ void LpiTable::bucket_remove(uint32_t intid) {
   c->bucket[i] = Chunk::kNoBucket;
 }
 
-void LpiTable::reevaluate(Chunk& c) {
-  for (unsigned w = 0; w < kWords; ++w) {
+void LpiTable::reevaluate(Chunk& c, uint32_t words) {
+  for (; words; words &= words - 1) {
+    const unsigned w = unsigned(__builtin_ctz(words));
     const uint64_t pend = c.pending[w].load(std::memory_order_acquire);
     // Only LPIs pending now or before can change bucket: every bucketed LPI is in queued.
     const uint64_t look = pend | c.queued[w];
@@ -208,12 +216,15 @@ void LpiTable::reevaluate(Chunk& c) {
 }
 
 void LpiTable::process() {
+  // Nothing signalled (the common case on an update for another reason): no locked exchange.
+  if (!dirty_head_.load(std::memory_order_relaxed)) return;
   Chunk* c = dirty_head_.exchange(nullptr, std::memory_order_acquire);
   while (c) {
     Chunk* next = c->next_dirty;
-    // Clear the flag before reading the bits: a change made after this point marks it again.
-    c->dirty.store(false, std::memory_order_seq_cst);
-    reevaluate(*c);
+    // Take the dirty words and clear them before reading the bits: a change made after this point
+    // marks its word again and, the mask being empty, queues the chunk again.
+    const uint32_t words = c->dirty.exchange(0, std::memory_order_seq_cst);
+    reevaluate(*c, words);
     c = next;
   }
 }

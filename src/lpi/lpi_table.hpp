@@ -95,10 +95,11 @@ class LpiTable {
  private:
   friend struct SnapshotAccess;  // snapshot/: captures and restores the cached state
   using Dir = std::array<std::atomic<Chunk*>, 1u << kDirShift>;
-  void mark_dirty(Chunk* c);
+  // words: the 64-LPI words of c that changed (bit w: LPIs base + 64w ..).
+  void mark_dirty(Chunk* c, uint32_t words);
   void bucket_insert(uint32_t intid, uint8_t bucket);
   void bucket_remove(uint32_t intid);
-  void reevaluate(Chunk& c);
+  void reevaluate(Chunk& c, uint32_t words);
   template <class F>
   void for_each_chunk(F&& f) const;
 
@@ -122,7 +123,10 @@ struct LpiTable::Chunk {
   const uint32_t base;
   std::atomic<uint64_t> pending[kWords] = {};
   std::atomic<uint8_t> config[kChunkSize] = {};
-  std::atomic<bool> dirty{false};
+  // Words (64 LPIs each) changed since the owner last processed this chunk; nonzero while the
+  // chunk is on the dirty stack, so the owner looks only at what changed (issue 7).
+  std::atomic<uint32_t> dirty{0};
+  static constexpr uint32_t kAllWords = (1u << kWords) - 1;
   Chunk* next_dirty = nullptr;
   // Owner only.
   uint64_t queued[kWords] = {};           // pending bits already taken into the buckets
