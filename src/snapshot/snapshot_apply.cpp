@@ -141,7 +141,7 @@ void SnapshotAccess::apply(Gic::Impl& g, const Model& m) {
           LpiTable::Chunk* ch = t.get_or_create(k.base, core.memory(), s.prop_pa);  // budget checked
           if (!ch) continue;
           for (unsigned j = 0; j < LpiTable::kChunkSize; ++j) ch->config[j].store(k.config[j], std::memory_order_relaxed);
-          t.mark_dirty(ch);
+          t.mark_dirty(ch, LpiTable::Chunk::kAllWords);
         }
         t.process();
         // Pending LPIs in their saved order, each appended to the tail of its priority bucket as
@@ -163,7 +163,7 @@ void SnapshotAccess::apply(Gic::Impl& g, const Model& m) {
           LpiTable::Chunk* ch = t.find(k.base);
           if (!ch) continue;
           for (unsigned w = 0; w < LpiTable::kWords; ++w) ch->pending[w].fetch_or(k.pending[w], std::memory_order_acq_rel);
-          t.mark_dirty(ch);
+          t.mark_dirty(ch, LpiTable::Chunk::kAllWords);
         }
         t.process();
       }
