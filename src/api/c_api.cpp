@@ -3,6 +3,7 @@
 #include <new>
 #include <vector>
 
+#include "api/c_handle.hpp"
 #include "vgic/vgic.h"
 #include "vgic/vgic.hpp"
 
@@ -10,10 +11,6 @@ namespace gicv3 {
 void set_last_error(const Status& s);
 const char* last_error();
 }  // namespace gicv3
-
-struct vgic {
-  std::unique_ptr<gicv3::Gic> gic;
-};
 
 namespace {
 int ret(const gicv3::Status& s) {
