@@ -63,14 +63,16 @@ stress: configure
 # its seed corpus (build-fuzz/corpus/<harness>; crashes land in build-fuzz/artifacts/<harness>/).
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZERS := fuzz_mmio fuzz_its_commands fuzz_its_restore fuzz_replay
+# fuzz_snapshot_restore (vgic_restore of arbitrary blobs) joins when fuzz/fuzz_snapshot_restore.cpp exists.
+FUZZERS := fuzz_mmio fuzz_its_commands fuzz_its_restore fuzz_replay \
+  $(if $(wildcard fuzz/fuzz_snapshot_restore.cpp),fuzz_snapshot_restore)
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DVGIC_BUILD_FUZZ=ON -DVGIC_BUILD_TESTS=OFF -DVGIC_BUILD_EXAMPLES=OFF >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(FUZZERS)
 	@set -e; for f in $(FUZZERS); do \
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$f $(FUZZ_BUILD)/artifacts/$$f; \
-	  cp fuzz/corpus/$$f/* $(FUZZ_BUILD)/corpus/$$f/; \
+	  if [ -d fuzz/corpus/$$f ]; then cp fuzz/corpus/$$f/* $(FUZZ_BUILD)/corpus/$$f/; fi; \
 	  dict=; [ -f fuzz/dict/$$f.dict ] && dict=-dict=fuzz/dict/$$f.dict; \
 	  echo "== $$f ($(FUZZ_SECONDS) s)"; \
 	  ./$(FUZZ_BUILD)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=16384 $$dict \
