@@ -63,6 +63,8 @@ stress: configure
 # its seed corpus (build-fuzz/corpus/<harness>; crashes land in build-fuzz/artifacts/<harness>/).
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
+# Per-input limit: generous, because libFuzzer measures wall time and CI machines are shared.
+FUZZ_TIMEOUT ?= 30
 # fuzz_snapshot_restore (vgic_restore of arbitrary blobs) joins when fuzz/fuzz_snapshot_restore.cpp exists.
 FUZZERS := fuzz_mmio fuzz_its_commands fuzz_its_restore fuzz_replay \
   $(if $(wildcard fuzz/fuzz_snapshot_restore.cpp),fuzz_snapshot_restore)
@@ -75,6 +77,6 @@ fuzz: deps
 	  if [ -d fuzz/corpus/$$f ]; then cp fuzz/corpus/$$f/* $(FUZZ_BUILD)/corpus/$$f/; fi; \
 	  dict=; [ -f fuzz/dict/$$f.dict ] && dict=-dict=fuzz/dict/$$f.dict; \
 	  echo "== $$f ($(FUZZ_SECONDS) s)"; \
-	  ./$(FUZZ_BUILD)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=16384 $$dict \
+	  ./$(FUZZ_BUILD)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -timeout=$(FUZZ_TIMEOUT) -max_len=16384 $$dict \
 	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$f/ -print_final_stats=1 $(FUZZ_FLAGS) $(FUZZ_BUILD)/corpus/$$f; \
 	done
