@@ -28,8 +28,8 @@ clean:
 
 # The test suite under sanitizers (issue 8): ASan + UBSan over every test binary, and TSan over the
 # suites that exercise concurrency (MSIs, irqfd, routing, the ITS, LPIs, the vCPU stress tests, the
-# accounting stress test). -O1 keeps the instrumented build and run short; the MSI accounting stress
-# test runs a reduced count under the sanitizers (SAN_STRESS_MSIS / TSAN_STRESS_MSIS).
+# accounting stress test). -O1 -g1 (line tables only) keeps the instrumented builds short; the MSI
+# accounting stress test runs a reduced count under the sanitizers (SAN_STRESS_MSIS, TSAN_STRESS_MSIS).
 SAN_TARGETS = unit_tests scenario_tests tool_tests stress_tests
 TSAN_TARGETS = unit_tests scenario_tests stress_tests
 TSAN_FILTER = *Concurrency*:*Msi*:Irqfd*:GsiRouting*:AckNotifier*:Its*:LpiTable*:Hostile*:DeviceIrq*:ResourceLimit*
@@ -37,14 +37,15 @@ SAN_STRESS_MSIS ?= 1000000
 TSAN_STRESS_MSIS ?= 200000
 test-sanitize: deps
 	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DVGIC_BUILD_EXAMPLES=OFF \
-	  -DCMAKE_CXX_FLAGS="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined" \
+	  -DCMAKE_CXX_FLAGS="-O1 -g1 -fno-omit-frame-pointer -fsanitize=address,undefined" -DCMAKE_CXX_FLAGS_DEBUG="" \
 	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
 	@cmake --build build-asan -j $(JOBS) --target $(SAN_TARGETS)
 	@for t in $(SAN_TARGETS); do echo "== ASan+UBSan: $$t"; \
 	  VGIC_STRESS_MSIS=$(SAN_STRESS_MSIS) ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    ./build-asan/tests/$$t --gtest_brief=1 || exit 1; done
 	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVGIC_BUILD_EXAMPLES=OFF \
-	  -DCMAKE_CXX_FLAGS="-fsanitize=thread" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" >/dev/null
+	  -DCMAKE_CXX_FLAGS="-fsanitize=thread" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
+	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" >/dev/null
 	@cmake --build build-tsan -j $(JOBS) --target $(TSAN_TARGETS)
 	@echo "== TSan: unit_tests ($(TSAN_FILTER))"
 	@TSAN_OPTIONS=halt_on_error=1 ./build-tsan/tests/unit_tests --gtest_brief=1 --gtest_filter='$(TSAN_FILTER)'
