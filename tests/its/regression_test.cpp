@@ -92,7 +92,7 @@ TEST(ItsRegression, CacheHitRacingDiscardAndUnmap) {
   h.its.invall(0);
   h.its.mapd(1, 2);
   Hammer hammer(h.its, {{1, 0}});
-  for (uint32_t round = 0; round < 200; ++round) {
+  for (uint32_t round = 0; round < 100; ++round) {
     const uint32_t lpi = 8192 + round % 64;
     h.its.mapti(1, 0, lpi, 0);
     ASSERT_TRUE(hammer.wait_hits(2)) << "round " << round << ": the mapped event never translated";
@@ -132,7 +132,7 @@ TEST(ItsRegression, ItsAndRedistributorDisableRacingTranslation) {
   h.its.invall(0);
   h.its.invall(1);
   Hammer hammer(h.its, {{1, 0}, {1, 1}, {1, 2}, {1, 3}});
-  for (int round = 0; round < 100; ++round) {
+  for (int round = 0; round < 50; ++round) {
     ASSERT_TRUE(hammer.wait_hits(4));
     h.its.gits_write(0x0, 0, 4);  // GITS_CTLR.Enabled = 0
     EXPECT_EQ(h.its.msi(1, 4), 0) << "round " << round << ": translated by a disabled ITS";
