@@ -237,8 +237,8 @@ TEST(StressMsiAccounting, InjectorsIrqfdsVcpusAndCommandChurnLoseAndInventNothin
 
   // Bursts: injectors run, then the burst is drained and (A) checked.
   constexpr unsigned kBursts = 40;
-  const uint64_t per_burst = std::max<uint64_t>(total / kBursts, 1000);
-  const uint64_t irqfd_share = per_burst / 16, msi_share = (per_burst - irqfd_share) / 2;
+  const uint64_t per_burst = std::max<uint64_t>((total + kBursts - 1) / kBursts, 1000);
+  const uint64_t irqfd_share = per_burst / 16, msi_share = (per_burst - irqfd_share + 1) / 2;
   std::atomic<uint64_t> injections{0}, deliverable{0};
   const auto t0 = std::chrono::steady_clock::now();
   for (unsigned burst = 1; burst <= kBursts && !::testing::Test::HasFailure(); ++burst) {
@@ -339,7 +339,7 @@ TEST(StressMsiAccounting, InjectorsIrqfdsVcpusAndCommandChurnLoseAndInventNothin
   }
   EXPECT_EQ(late, 0u) << "LPIs acknowledged by an IAR read that began after their DISCARD completed";
   EXPECT_TRUE(h.sei_codes().empty()) << "every churn command was valid";
-  EXPECT_GE(injections.load(), total * 9 / 10);
+  EXPECT_GE(injections.load(), total) << "fewer MSIs than VGIC_STRESS_MSIS: the run was cut short";
   std::printf("[ stress ] %llu MSIs (%llu deliverable signal_msi), %llu acknowledges, %u churn generations, "
               "%llu churn commands, %.1f s\n",
               (unsigned long long)injections.load(), (unsigned long long)deliverable.load(),
