@@ -113,6 +113,74 @@ ram[PROP:PROP + 8] = b'\xa1' * 8
 out('fuzz_its_restore', 'kvm-abi', hdr + msis + bytes(ram))
 out('fuzz_its_restore', 'empty-tables', struct.pack('<BQQQIQQ', 2, baser0, baser1, cbaser, 0x5600043B, 0, 0) + msis)
 
+# ---- fuzz_its_commands: header + ops (see fuzz_its_commands.cpp)
+OPC = {0x08: 0, 0x09: 1, 0x0A: 2, 0x0B: 3, 0x01: 4, 0x03: 5, 0x04: 6, 0x0F: 7, 0x0C: 8, 0x0D: 9, 0x05: 10,
+       0x0E: 11, 0x29: 12, 0x7F: 13}
+ITT_AREA = 0x100000
+
+
+def c(opcode, devid=0, dw1=0, dw2=0, dw3=0):
+    return struct.pack('<BBIQQQ', 0, OPC[opcode], devid, dw1, dw2, dw3)
+
+
+def publish(retry=0):
+    return struct.pack('<BB', 2, retry)
+
+
+def table(which, off, val):  # 0 device, 1 collection, 2 ITT area, 3 prop, 4 pend
+    return struct.pack('<BBIQ', 3, which, off, val)
+
+
+def l1(coll, idx, page):
+    return struct.pack('<BBHB', 5, coll, idx, page)
+
+
+def imsi(devid, event):
+    return struct.pack('<BBBH', 6, 0, devid, event)
+
+
+def ack(cpu):
+    return struct.pack('<BB', 7, cpu)
+
+
+def reg(which, val):
+    return struct.pack('<BBQ', 8, which, val)
+
+
+def abi(which):
+    return struct.pack('<BB', 9, which)
+
+
+def lifecycle(itt, icid=0, rd=0):
+    s = c(0x09, 0, 0, V | rd << 16 | icid)                 # MAPC icid -> RDbase
+    s += c(0x08, 1, 3, V | itt)                            # MAPD dev 1, 4 event bits
+    s += c(0x0A, 1, 8192 << 32 | 0, icid)                  # MAPTI dev 1 ev 0 -> 8192
+    s += c(0x0B, 1, 1, icid)                               # MAPI dev 1 ev 1 (-> LPI 1: an error)
+    s += c(0x0D, 0, 0, icid) + c(0x05, 0, 0, rd << 16) + publish()
+    s += imsi(1, 0) + ack(0) + ack(1)
+    s += c(0x03, 1, 0) + c(0x01, 1, 0, 1) + c(0x0C, 1, 0) + publish() + ack(0) + ack(1)
+    s += c(0x0F, 1, 0) + c(0x0E, 0, 0, 0, 1 << 16) + c(0x08, 1, 0, 0) + publish()
+    s += imsi(1, 0) + ack(0)
+    return s
+
+
+hdr_flat = struct.pack('<BBB', 0x40, 0, 0)
+out('fuzz_its_commands', 'flat', hdr_flat + lifecycle(ITT_AREA))
+# two-level device table, 64 KiB pages: level-1 entry 0 -> a level-2 page at ITT_AREA + 8 * 64 KiB
+hdr_ind = struct.pack('<BBB', 0x41, 1, 0)
+out('fuzz_its_commands', 'indirect-devices', hdr_ind + l1(0, 0, 8) + lifecycle(ITT_AREA))
+# both tables two-level, 4 KiB pages, stall on errors: an unknown command stalls, Retry skips it
+hdr_stall = struct.pack('<BBB', 0x4B, 3, 1)
+stall = l1(0, 0, 40) + l1(1, 0, 41) + c(0x7F, 0, 1, 2, 3) + publish() + reg(4, 0) + publish(1)
+out('fuzz_its_commands', 'indirect-stall', hdr_stall + stall + lifecycle(ITT_AREA))
+# DirectLPI: GICR_INVLPIR below 8192, ITS disable/enable and EnableLPIs toggling around MSIs, the ABI
+hdr_direct = struct.pack('<BBB', 0x80 | 0x10, 0, 0)
+direct = lifecycle(ITT_AREA, rd=0x080A0000 >> 16)
+direct += reg(5, 2 << 32 | 8191) + reg(5, 2 << 32 | 8192) + reg(0, 0) + imsi(1, 0) + reg(0, 1)
+direct += reg(1, 0) + imsi(1, 0) + reg(1, 1) + abi(0) + reg(0, 0) + abi(1) + reg(0, 1) + imsi(1, 0) + ack(0)
+direct += table(0, 8, 0xffffffffffffffff) + abi(1) + abi(2) + abi(3)
+out('fuzz_its_commands', 'direct-lpi-abi', hdr_direct + direct)
+
 # ---- fuzz_replay: the start of a recorded trace
 with open(os.path.join(ROOT, 'tests/data/traces/smp2-blk-rng/events.jsonl'), 'rb') as f:
     lines = f.readlines()

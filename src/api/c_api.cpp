@@ -3,15 +3,14 @@
 #include <new>
 #include <vector>
 
+#include "api/c_handle.hpp"
 #include "vgic/vgic.h"
 #include "vgic/vgic.hpp"
-#include "api/c_handle.hpp"
 
 namespace gicv3 {
 void set_last_error(const Status& s);
 const char* last_error();
 }  // namespace gicv3
-
 
 namespace {
 int ret(const gicv3::Status& s) {

@@ -1,5 +1,6 @@
-// The C API's handle (api/c_api.cpp), here so that in-tree tools (the benchmarks) can reach the
-// C++ object behind a vgic*. Not installed.
+// The object behind the C API's opaque `vgic *`: the C++ facade. Shared with in-tree code that
+// needs the C++ object behind a C handle (benchmarks; tests reading the host-memory counter).
+// Not installed.
 #pragma once
 
 #include <memory>
