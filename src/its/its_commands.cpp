@@ -129,6 +129,10 @@ struct ItsCommands {
     if (e.valid) its.invalidate_event(c.device.value, c.event.value);  // remapped: drop the old one
     else ++d.nr_ites;
     e = Its::Ite{c.pintid, uint16_t(c.collection.value), true};
+    // Load the LPI's configuration into the target redistributor now, as KVM does at MAPTI: a
+    // driver that wrote the byte before mapping sends no INV (IHI0069 5.1.1 lets a cache be
+    // filled at any time; docs/spec-deviations.md).
+    if (unsigned cpu; its.collection_target(e.icid, cpu)) its.gic_.reload_lpi_config(cpu, e.intid);
     return CommandOutcome::ok();
   }
 
@@ -143,8 +147,12 @@ struct ItsCommands {
       return CommandOutcome::fail(MOVI, its_err::kUnmappedCollection, "target collection not mapped");
     ite->icid = uint16_t(c.collection.value);
     its.invalidate_event(c.device.value, c.event.value);
-    // The pending state moves with the LPI (IHI0069 5.3 MOVI).
-    if (from != to && its.gic_.clear_lpi_pending(from, ite->intid)) its.gic_.make_lpi_pending(to, ite->intid);
+    // The configuration and the pending state move with the LPI (IHI0069 5.3 MOVI): Linux sends no
+    // INV after MOVI, so a block the new redistributor cached earlier must not hold a stale byte.
+    if (from != to) {
+      its.gic_.reload_lpi_config(to, ite->intid);
+      if (its.gic_.clear_lpi_pending(from, ite->intid)) its.gic_.make_lpi_pending(to, ite->intid);
+    }
     return CommandOutcome::ok();
   }
 
@@ -159,8 +167,10 @@ struct ItsCommands {
     LpiTable* lpis = its.gic_.cpu(from).redist.lpis.get();
     std::vector<uint32_t> moving;
     lpis->for_each_pending([&](uint32_t intid) { moving.push_back(intid); });
-    for (uint32_t intid : moving)
+    for (uint32_t intid : moving) {
+      its.gic_.reload_lpi_config(to, intid);  // as MOVI: the configuration moves too
       if (its.gic_.clear_lpi_pending(from, intid)) its.gic_.make_lpi_pending(to, intid);
+    }
     return CommandOutcome::ok();
   }
 

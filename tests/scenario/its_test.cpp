@@ -110,6 +110,63 @@ TEST(Its, MoviMovesThePendingState) {
   t.g.eoi1(1, 8400);
 }
 
+// Linux unmasks a vector (configuration byte + INV) while it targets one redistributor and later
+// moves it with MOVI alone (its_set_affinity), or maps it with MAPTI after writing the byte. A
+// redistributor that already caches other LPIs of the same block must not keep a stale "disabled"
+// byte for the moved LPI: vgic loads the configuration at MAPTI/MAPI/MOVI/MOVALL (IHI0069 5.1.1
+// lets a cache be filled at any time; docs/spec-deviations.md).
+TEST(Its, MoviCarriesTheLpiConfigurationToTheNewRedistributor) {
+  ItsGuest t(2);
+  t.its.mapc(0, 0);
+  t.its.mapc(1, 1);
+  t.its.mapd(3, 1);
+  t.map_vector(3, 1, 8401, 1);  // CPU 1 now caches the configuration block of 8400
+  EXPECT_EQ(t.its.msi(3, 1), 1);
+  EXPECT_EQ(t.g.ack1(1), 8401u);
+  t.g.eoi1(1, 8401);
+  t.map_vector(3, 0, 8400, 0);  // enabled, INV through CPU 0's redistributor only
+  t.its.movi(3, 0, 1);
+  t.its.sync(1);
+  EXPECT_EQ(t.its.msi(3, 0), 1);
+  EXPECT_TRUE(t.g.irq(1));
+  EXPECT_EQ(t.g.ack1(1), 8400u);
+  t.g.eoi1(1, 8400);
+}
+
+TEST(Its, MaptiLoadsTheConfigurationWrittenBeforeIt) {
+  ItsGuest t(2);
+  t.its.mapc(1, 1);
+  t.its.mapd(3, 1);
+  t.map_vector(3, 1, 8401, 1);
+  EXPECT_EQ(t.its.msi(3, 1), 1);
+  EXPECT_EQ(t.g.ack1(1), 8401u);
+  t.g.eoi1(1, 8401);
+  t.its.lpi_config(8400, 0xa0, true);
+  t.its.mapti(3, 0, 8400, 1);  // no INV after it
+  t.its.sync(1);
+  EXPECT_EQ(t.its.msi(3, 0), 1);
+  EXPECT_EQ(t.g.ack1(1), 8400u);
+  t.g.eoi1(1, 8400);
+}
+
+TEST(Its, MovallCarriesTheConfigurationOfTheMovedLpis) {
+  ItsGuest t(2);
+  t.its.mapc(0, 0);
+  t.its.mapc(1, 1);
+  t.its.mapd(4, 3);
+  t.map_vector(4, 1, 8501, 1);
+  EXPECT_EQ(t.its.msi(4, 1), 1);  // CPU 1 now caches the configuration block of 8500
+  EXPECT_EQ(t.g.ack1(1), 8501u);
+  t.g.eoi1(1, 8501);
+  t.map_vector(4, 0, 8500, 0);
+  t.g.icc_write(0, icc::PMR, 0);
+  EXPECT_EQ(t.its.msi(4, 0), 1);
+  t.its.movall(0, 1);
+  t.its.sync(1);
+  EXPECT_EQ(t.g.ack1(1), 8500u);
+  t.g.eoi1(1, 8500);
+}
+
 TEST(Its, MovallMovesEveryPendingLpi) {
   ItsGuest t(2);
   t.its.mapc(0, 0);
