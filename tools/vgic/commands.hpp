@@ -9,5 +9,8 @@ namespace vgic_cli {
 void add_run_command(CLI::App& app, int& exit_code);
 void add_replay_command(CLI::App& app, int& exit_code);
 void add_inspect_command(CLI::App& app, int& exit_code);
+#ifdef VGIC_CLI_HAVE_BENCH
+void add_bench_command(CLI::App& app, int& exit_code);
+#endif
 
 }  // namespace vgic_cli

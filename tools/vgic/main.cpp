@@ -11,6 +11,9 @@ int main(int argc, char** argv) {
   vgic_cli::add_run_command(app, exit_code);
   vgic_cli::add_replay_command(app, exit_code);
   vgic_cli::add_inspect_command(app, exit_code);
+#ifdef VGIC_CLI_HAVE_BENCH
+  vgic_cli::add_bench_command(app, exit_code);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
