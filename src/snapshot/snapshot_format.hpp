@@ -1,6 +1,6 @@
-// The vgic full-snapshot format, version 1 (docs/snapshot-format.md): the one declaration of its
-// sections and fields, the intermediate model a blob decodes into, and the little-endian
-// primitives both directions use.
+// The vgic full-snapshot format, version 1 (docs/snapshot-format.md): its framing constants, the
+// intermediate model a blob decodes into, and the entry points. The section bodies' fields are
+// declared once, in snapshot_fields.hpp, for both directions.
 //
 // A blob is
 //   header   magic "VGICSNAP" (8 bytes), u32 version (1), u32 flags (0), u64 payload length
@@ -153,27 +153,5 @@ Status compare_config(const Config& snapshot, const Config& target);
 
 // The effective configuration of a Gic (default affinities made explicit).
 Config effective_config(const Config& c, const std::vector<uint64_t>& mpidrs);
-
-// Little-endian writer.
-class Writer {
- public:
-  void u8(uint8_t v) { buf_.push_back(v); }
-  void u16(uint16_t v) { le(v, 2); }
-  void u32(uint32_t v) { le(v, 4); }
-  void u64(uint64_t v) { le(v, 8); }
-  void flag(bool v) { u8(v ? 1 : 0); }
-  void bytes(const uint8_t* p, size_t n) { buf_.insert(buf_.end(), p, p + n); }
-  size_t size() const { return buf_.size(); }
-  std::vector<uint8_t>& buf() { return buf_; }
-  void patch_u64(size_t at, uint64_t v) {
-    for (unsigned i = 0; i < 8; ++i) buf_[at + i] = uint8_t(v >> (8 * i));
-  }
-
- private:
-  void le(uint64_t v, unsigned n) {
-    for (unsigned i = 0; i < n; ++i) buf_.push_back(uint8_t(v >> (8 * i)));
-  }
-  std::vector<uint8_t> buf_;
-};
 
 }  // namespace gicv3::snapshot

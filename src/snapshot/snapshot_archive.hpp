@@ -1,0 +1,183 @@
+// The two archives that visit the one field declaration of the snapshot format
+// (snapshot_fields.hpp): Encoder writes each field little-endian, Decoder reads it back with bounds
+// checks and applies the field's validation rules. A field is named once; the name only matters to
+// the Decoder, whose errors give section, field and byte offset.
+//
+// Both archives have the same members, so a fields() template compiles against either:
+//   u8/u16/u32/u64/flag(value, name, rules...)  one fixed-width field
+//   bytes(array, name)                          a fixed-size byte block
+//   count(vector, name, elem_bytes, max)        u32 element count of a variable-length list, bounded
+//                                               by max and by the bytes left (elem_bytes at least
+//                                               per element), so a hostile count allocates nothing
+//   length(vector, name, rules...)              u32 element count fixed by the configuration
+//   sized(vector, n[, name, elem_bytes])        a list whose length an earlier field gave (no count
+//                                               stored); with elem_bytes, bounded by the bytes left
+//   check(name, pred, why)                      a rule between fields (pred and why are callables or,
+//                                               for why, a string), reported at the field read last
+//   where(make_name)                            names the part of the section that follows
+// Rules (expect(pred, why)) and names are evaluated only by the Decoder, and only while no error is
+// pending; encoding costs nothing for them.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace gicv3::snapshot {
+
+// A validation rule: pred(value) must hold; otherwise the Decoder reports why (a string, or a
+// callable that makes one from the value, built only on failure).
+template <class P, class W>
+struct Rule {
+  P pred;
+  W why;
+};
+template <class P, class W>
+Rule<P, W> expect(P pred, W why) {
+  return {std::move(pred), std::move(why)};
+}
+
+std::string hex(uint64_t v);
+
+class Encoder {
+ public:
+  static constexpr bool kDecoding = false;
+
+  template <class... R> void u8(uint8_t v, const char*, const R&...) { buf_.push_back(v); }
+  template <class... R> void u16(uint16_t v, const char*, const R&...) { le(v, 2); }
+  template <class... R> void u32(uint32_t v, const char*, const R&...) { le(v, 4); }
+  template <class... R> void u64(uint64_t v, const char*, const R&...) { le(v, 8); }
+  void flag(bool v, const char*) { buf_.push_back(v ? 1 : 0); }
+  template <size_t N> void bytes(const std::array<uint8_t, N>& v, const char*) { raw(v.data(), N); }
+  template <class V> void count(const V& v, const char*, size_t, uint64_t) { le(v.size(), 4); }
+  template <class V, class... R> void length(const V& v, const char*, const R&...) { le(v.size(), 4); }
+  template <class V> void sized(const V&, size_t, const char* = nullptr, size_t = 0) {}
+  template <class P, class W> void check(const char*, const P&, const W&) {}
+  template <class F> void where(const F&) {}
+  static constexpr bool ok() { return true; }
+
+  // Framing (snapshot_writer.cpp).
+  void raw(const uint8_t* p, size_t n) { buf_.insert(buf_.end(), p, p + n); }
+  void le(uint64_t v, unsigned n) {
+    for (unsigned i = 0; i < n; ++i) buf_.push_back(uint8_t(v >> (8 * i)));
+  }
+  void patch_u64(size_t at, uint64_t v) {
+    for (unsigned i = 0; i < 8; ++i) buf_[at + i] = uint8_t(v >> (8 * i));
+  }
+  size_t size() const { return buf_.size(); }
+  std::vector<uint8_t>& buf() { return buf_; }
+
+ private:
+  std::vector<uint8_t> buf_;
+};
+
+// A bounds-checked little-endian cursor over one part of a blob. The first failure is kept, with
+// the field and its offset; afterwards every read is a no-op that leaves its value alone.
+class Decoder {
+ public:
+  static constexpr bool kDecoding = true;
+
+  Decoder(std::span<const uint8_t> data, size_t base) : d_(data), base_(base) {}
+
+  template <class... R> void u8(uint8_t& v, const char* f, const R&... r) { field(v, f, r...); }
+  template <class... R> void u16(uint16_t& v, const char* f, const R&... r) { field(v, f, r...); }
+  template <class... R> void u32(uint32_t& v, const char* f, const R&... r) { field(v, f, r...); }
+  template <class... R> void u64(uint64_t& v, const char* f, const R&... r) { field(v, f, r...); }
+  void flag(bool& v, const char* f) {
+    uint8_t b = 0;
+    u8(b, f, expect([](uint8_t x) { return x <= 1; }, [](uint8_t x) { return "must be 0 or 1, is " + std::to_string(x); }));
+    v = b == 1;
+  }
+  template <size_t N> void bytes(std::array<uint8_t, N>& v, const char* f) {
+    if (!ok()) return;
+    if (left() < N) return fail(f, "truncated");
+    std::memcpy(v.data(), d_.data() + pos_, N);
+    field_at_ = offset();
+    pos_ += N;
+  }
+  template <class V> void count(V& v, const char* f, size_t elem, uint64_t max) {
+    uint32_t n = 0;
+    u32(n, f, expect([&](uint32_t x) { return x <= max; },
+                     [&](uint32_t x) { return std::to_string(x) + " exceeds the maximum " + std::to_string(max); }),
+        expect([&](uint32_t x) { return uint64_t(x) * elem <= left(); },
+               [&](uint32_t x) { return std::to_string(x) + " entries do not fit in the " + std::to_string(left()) + " bytes left"; }));
+    if (ok()) v.resize(n);
+  }
+  template <class V, class... R> void length(V& v, const char* f, const R&... r) {
+    uint32_t n = 0;
+    u32(n, f, r...);
+    if (ok()) v.resize(n);
+  }
+  template <class V> void sized(V& v, size_t n) {
+    if (ok()) v.resize(n);
+  }
+  template <class V> void sized(V& v, size_t n, const char* f, size_t elem) {
+    if (!ok()) return;
+    if (left() < uint64_t(n) * elem) return fail(f, "truncated");
+    v.resize(n);
+  }
+  template <class P, class W> void check(const char* f, const P& pred, const W& why) {
+    if (!ok() || pred()) return;
+    if constexpr (std::is_invocable_v<const W&>)
+      fail_last(f, why());
+    else
+      fail_last(f, why);
+  }
+  template <class F> void where(const F& make) {
+    if (ok()) where_ = make();
+  }
+
+  // Framing (snapshot_reader.cpp).
+  void set_where(std::string w) { where_ = std::move(w); }
+  bool ok() const { return err_.empty(); }
+  const std::string& error() const { return err_; }
+  size_t offset() const { return base_ + pos_; }
+  bool at_end() const { return pos_ == d_.size(); }
+  size_t left() const { return d_.size() - pos_; }
+  void skip(size_t n) { pos_ += std::min(n, left()); }
+  void adopt_error(const Decoder& o) {
+    if (ok()) err_ = o.err_;
+  }
+  // Reports a check of the field read last.
+  void fail_last(const std::string& f, const std::string& why) {
+    if (ok()) err_ = where_ + "." + f + " at offset " + std::to_string(field_at_) + ": " + why;
+  }
+  // Reports a problem at the current position.
+  void fail(const std::string& f, const std::string& why) {
+    if (ok()) err_ = where_ + "." + f + " at offset " + std::to_string(offset()) + ": " + why;
+  }
+
+ private:
+  template <class T, class... R> void field(T& v, const char* f, const R&... rules) {
+    if (!ok()) return;
+    constexpr unsigned n = sizeof(T);
+    if (left() < n) return fail(f, "truncated (needs " + std::to_string(n) + " bytes, " + std::to_string(left()) + " left)");
+    uint64_t x = 0;
+    for (unsigned i = 0; i < n; ++i) x |= uint64_t(d_[pos_ + i]) << (8 * i);
+    field_at_ = offset();
+    pos_ += n;
+    v = T(x);
+    (apply(v, f, rules), ...);
+  }
+  template <class T, class P, class W> void apply(const T& v, const char* f, const Rule<P, W>& r) {
+    if (!ok() || r.pred(v)) return;
+    if constexpr (std::is_invocable_v<const W&, T>)
+      fail_last(f, r.why(v));
+    else
+      fail_last(f, r.why);
+  }
+
+  std::span<const uint8_t> d_;
+  size_t base_;
+  size_t pos_ = 0;
+  size_t field_at_ = 0;
+  std::string where_;
+  std::string err_;
+};
+
+}  // namespace gicv3::snapshot
