@@ -1,22 +1,24 @@
 // The two archives that visit the one field declaration of the snapshot format
 // (snapshot_fields.hpp): Encoder writes each field little-endian, Decoder reads it back with bounds
 // checks and applies the field's validation rules. A field is named once; the name only matters to
-// the Decoder, whose errors give section, field and byte offset.
+// the Decoder, whose errors give section, field and byte offset. (A third visitor, over the CONF
+// fields only, flattens a configuration for restore's comparison: snapshot_config.cpp.)
 //
 // Both archives have the same members, so a fields() template compiles against either:
 //   u8/u16/u32/u64/flag(value, name, rules...)  one fixed-width field
 //   bytes(array, name)                          a fixed-size byte block
 //   count(vector, name, elem_bytes, max)        u32 element count of a variable-length list, bounded
 //                                               by max and by the bytes left (elem_bytes at least
-//                                               per element), so a hostile count allocates nothing
+//                                               per element): a hostile count cannot make the
+//                                               decoder allocate more than the blob can hold
 //   length(vector, name, rules...)              u32 element count fixed by the configuration
 //   sized(vector, n[, name, elem_bytes])        a list whose length an earlier field gave (no count
 //                                               stored); with elem_bytes, bounded by the bytes left
 //   check(name, pred, why)                      a rule between fields (pred and why are callables or,
 //                                               for why, a string), reported at the field read last
 //   where(make_name)                            names the part of the section that follows
-// Rules (expect(pred, why)) and names are evaluated only by the Decoder, and only while no error is
-// pending; encoding costs nothing for them.
+// Rules (expect(pred, why)) and names are evaluated only by the Decoder, and only while no error
+// is pending; encoding costs nothing for them. host_tuning marks a field restore does not compare.
 #pragma once
 
 #include <algorithm>
@@ -41,6 +43,11 @@ template <class P, class W>
 Rule<P, W> expect(P pred, W why) {
   return {std::move(pred), std::move(why)};
 }
+
+// Marks a field as host tuning, not guest-visible: restore does not compare it with the target's
+// configuration (snapshot_config.cpp).
+struct HostTuning {};
+inline constexpr HostTuning host_tuning{};
 
 std::string hex(uint64_t v);
 
@@ -164,6 +171,7 @@ class Decoder {
     v = T(x);
     (apply(v, f, rules), ...);
   }
+  template <class T> void apply(const T&, const char*, HostTuning) {}
   template <class T, class P, class W> void apply(const T& v, const char* f, const Rule<P, W>& r) {
     if (!ok() || r.pred(v)) return;
     if constexpr (std::is_invocable_v<const W&, T>)

@@ -23,7 +23,8 @@ auto in(U lo, U hi, W why) {
   return expect([=](auto v) { return v >= lo && v <= hi; }, std::move(why));
 }
 
-// CONF: the configuration, compared with the target's on restore (compare_config).
+// CONF: the configuration, compared with the target's on restore in this order and with these
+// names (compare_config, snapshot_config.cpp).
 template <class Ar, class C>
 void config(Ar& a, C& c) {
   a.u32(c.nr_cpus, "nr_cpus", in(1u, unsigned(VGIC_MAX_CPUS), [](uint32_t) { return "must be 1.." + std::to_string(VGIC_MAX_CPUS); }));
@@ -44,7 +45,7 @@ void config(Ar& a, C& c) {
   a.u32(c.lpi_id_bits, "lpi_id_bits", expect([](uint32_t v) { return v == 0 || (v >= 14 && v <= 24); }, "must be 0 or 14..24"));
   a.flag(c.direct_lpi, "direct_lpi");
   a.u32(c.common_lpi_aff, "common_lpi_aff");
-  a.u64(c.max_host_memory, "max_host_memory");
+  a.u64(c.max_host_memory, "max_host_memory", host_tuning);
   a.count(c.its, "nr_its", 8 + 4 * 5 + 3 + 8, VGIC_MAX_ITS);
   for (auto& t : c.its) {
     a.u64(t.base, "its.base");
@@ -57,7 +58,7 @@ void config(Ar& a, C& c) {
     a.flag(t.seis, "its.seis");
     a.flag(t.pta, "its.pta");
     a.u32(t.iidr, "its.iidr");
-    a.u32(t.cache_entries, "its.cache_entries");
+    a.u32(t.cache_entries, "its.cache_entries", host_tuning);
   }
   a.check("lpi_id_bits", [&] { return !(c.lpi_id_bits == 0 && (c.direct_lpi || !c.its.empty())); },
           "ITSes and DirectLPI need LPIs");
