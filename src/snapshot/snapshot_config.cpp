@@ -16,7 +16,6 @@ namespace {
 // of a list gets its index: "mpidr[1]", "its[0].device_id_bits".
 class Flattener {
  public:
-  static constexpr bool kDecoding = false;
   struct Entry {
     std::string name;
     uint64_t value;
