@@ -2,6 +2,7 @@
 // checksum, section order and lengths) here, every section body from its declaration in
 // snapshot_fields.hpp. Nothing here touches a GIC: restore applies the Model only after decode() and the
 // configuration comparison succeeded, so a bad blob never leaves a half-restored target.
+#include <cstdio>
 #include <cstring>
 
 #include "snapshot/snapshot_fields.hpp"
