@@ -1,7 +1,7 @@
 // Decodes a version-1 snapshot blob into a Model and checks every field: the framing (header,
 // checksum, section order and lengths) here, every section body from its declaration in
-// snapshot_fields.hpp. Nothing here touches a GIC: restore applies the Model only after decode() and the
-// configuration comparison succeeded, so a bad blob never leaves a half-restored target.
+// snapshot_fields.hpp. Nothing here touches a GIC: restore applies the Model only after decode()
+// and the configuration comparison succeeded, so a bad blob never leaves a half-restored target.
 #include <cstdio>
 #include <cstring>
 
