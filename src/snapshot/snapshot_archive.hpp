@@ -112,7 +112,9 @@ class Decoder {
     u32(n, f, expect([&](uint32_t x) { return x <= max; },
                      [&](uint32_t x) { return std::to_string(x) + " exceeds the maximum " + std::to_string(max); }),
         expect([&](uint32_t x) { return uint64_t(x) * elem <= left(); },
-               [&](uint32_t x) { return std::to_string(x) + " entries do not fit in the " + std::to_string(left()) + " bytes left"; }));
+               [&](uint32_t x) {
+                 return std::to_string(x) + " entries do not fit in the " + std::to_string(left()) + " bytes left";
+               }));
     if (ok()) v.resize(n);
   }
   template <class V, class... R> void length(V& v, const char* f, const R&... r) {

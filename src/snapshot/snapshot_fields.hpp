@@ -27,13 +27,15 @@ auto in(U lo, U hi, W why) {
 // names (compare_config, snapshot_config.cpp).
 template <class Ar, class C>
 void config(Ar& a, C& c) {
-  a.u32(c.nr_cpus, "nr_cpus", in(1u, unsigned(VGIC_MAX_CPUS), [](uint32_t) { return "must be 1.." + std::to_string(VGIC_MAX_CPUS); }));
+  a.u32(c.nr_cpus, "nr_cpus",
+        in(1u, unsigned(VGIC_MAX_CPUS), [](uint32_t) { return "must be 1.." + std::to_string(VGIC_MAX_CPUS); }));
   a.sized(c.mpidr, c.nr_cpus, "mpidr", 8);
   std::set<uint64_t> seen;
   for (auto& m : c.mpidr)
     a.u64(m, "mpidr", expect([&](uint64_t v) { return seen.insert(v).second; }, "repeats another CPU's affinity"));
   a.u32(c.nr_spis, "nr_spis", expect([](uint32_t v) { return v % 32 == 0 && v <= 992; }, "must be a multiple of 32 in 0..992"));
-  a.u32(c.nr_espis, "nr_espis", expect([](uint32_t v) { return v % 32 == 0 && v <= 1024; }, "must be a multiple of 32 in 0..1024"));
+  a.u32(c.nr_espis, "nr_espis",
+        expect([](uint32_t v) { return v % 32 == 0 && v <= 1024; }, "must be a multiple of 32 in 0..1024"));
   a.u32(c.nr_eppis, "nr_eppis", expect([](uint32_t v) { return v == 0 || v == 32 || v == 64; }, "must be 0, 32 or 64"));
   a.u32(c.priority_bits, "priority_bits", in(5u, 8u, "must be 5..8"));
   a.flag(c.mbis, "mbis");
@@ -72,7 +74,9 @@ void irq(Ar& a, S& s, bool spi, uint8_t pri_mask, uint64_t route_mask) {
   a.u8(f, "flags", expect([](uint8_t v) { return (v & ~IrqState::kKnownFlags) == 0; },
                           [](uint8_t v) { return "unknown bits " + hex(v & ~IrqState::kKnownFlags); }));
   if constexpr (Ar::kDecoding) s.set_flags(f);
-  if (spi) a.u64(s.route, "irouter", expect([=](uint64_t v) { return (v & ~route_mask) == 0; }, "sets bits GICD_IROUTER does not hold"));
+  if (spi)
+    a.u64(s.route, "irouter",
+          expect([=](uint64_t v) { return (v & ~route_mask) == 0; }, "sets bits GICD_IROUTER does not hold"));
 }
 
 inline uint8_t priority_mask(const Config& c) { return uint8_t(0xff << (8 - c.priority_bits)); }
@@ -195,8 +199,10 @@ void cpu(Ar& a, const Config& c, uint32_t idx, S& s) {
   OrderCheck order(s.lpi_chunks);
   for (auto& id : s.lpi_order)
     a.u32(id, "order",
-          expect([&](uint32_t v) { return order.pending(v); }, [](uint32_t v) { return "LPI " + std::to_string(v) + " is not pending"; }),
-          expect([&](uint32_t v) { return order.first_time(v); }, [](uint32_t v) { return "LPI " + std::to_string(v) + " repeated"; }));
+          expect([&](uint32_t v) { return order.pending(v); },
+                 [](uint32_t v) { return "LPI " + std::to_string(v) + " is not pending"; }),
+          expect([&](uint32_t v) { return order.first_time(v); },
+                 [](uint32_t v) { return "LPI " + std::to_string(v) + " repeated"; }));
 }
 
 // ITS: registers, collections, devices and their ITEs.
@@ -245,7 +251,8 @@ void its(Ar& a, const Config& c, uint32_t idx, S& s) {
             expect([&](uint32_t v) { return j == 0 || v > d.ites[j - 1].eventid; }, "not in ascending order"));
       a.u32(e.intid, "ite.intid",
             expect([&](uint32_t v) { return v >= Intid::kLpiBase && (v >> c.lpi_id_bits) == 0; }, "not an LPI of this GIC"));
-      a.u16(e.icid, "ite.icid", expect([&](uint16_t v) { return (uint32_t(v) >> k.collection_id_bits) == 0; }, "beyond collection_id_bits"));
+      a.u16(e.icid, "ite.icid",
+            expect([&](uint16_t v) { return (uint32_t(v) >> k.collection_id_bits) == 0; }, "beyond collection_id_bits"));
     }
   }
 }
