@@ -4,7 +4,7 @@
 //
 // Why an index and not the devices_ map itself: std::unordered_map cannot be read while a command
 // inserts into it. The index holds only pointers to the chunks that already exist (no copy of a
-// translation): 16 bytes per slot, at most 4 slots per live chunk of 64 events.
+// translation): 16 bytes per slot, at most 8 slots per live chunk of 64 events (64 slots at least).
 //
 // Protocol (writers hold the ITS mutex; readers are inside a Grace read section):
 //  - open addressing, linear probing; a slot's key never changes while its table is published, so
