@@ -29,6 +29,8 @@ Its::Its(GicCore& gic, const ItsConfig& cfg, unsigned index)
   // entries as in the KVM ABI. The others are not implemented (RAZ/WI).
   baser_[0] = GITS_BASER::Type::make(GITS_BASER::kTypeDevice) | GITS_BASER::Entry_Size::make(8 - 1);
   baser_[1] = GITS_BASER::Type::make(GITS_BASER::kTypeCollection) | GITS_BASER::Entry_Size::make(8 - 1);
+  collection_cpu_.reset(new std::atomic<uint16_t>[kDirectCollections]);
+  for (unsigned i = 0; i < kDirectCollections; ++i) collection_cpu_[i].store(kNoCpu, std::memory_order_relaxed);
 }
 
 Its::~Its() {
@@ -91,11 +93,49 @@ Its::Translation Its::translate(uint32_t devid, uint32_t eventid) {
   return translate_locked(devid, eventid);
 }
 
+bool Its::try_lockfree(uint32_t devid, uint32_t eventid, MsiOutcome& out) {
+  Ite* chunk = ite_index_.find(devid, eventid / Device::kChunk);
+  if (!chunk) return false;
+  const Ite e = load_ite(chunk[eventid % Device::kChunk]);
+  if (!e.valid || e.icid >= kDirectCollections) return false;
+  const uint16_t cpu = collection_cpu_[e.icid].load(std::memory_order_relaxed);
+  if (cpu == kNoCpu) return false;
+  Redistributor& r = gic_.cpu(cpu).redist;
+  LpiTable::Chunk* lpis = nullptr;
+  if (r.lpis && r.lpis_on.load(std::memory_order_acquire) && e.intid < r.lpi_limit.load(std::memory_order_acquire))
+    lpis = r.lpis->find(e.intid);
+  if (!lpis) {
+    // First MSI to this part of the LPI space (or LPIs off): the creating, kicking way.
+    out = gic_.make_lpi_pending(cpu, e.intid) ? MsiOutcome::pending : MsiOutcome::lpis_disabled;
+    return true;
+  }
+  bool newly = false;
+  r.lpis->set_pending_in(*lpis, e.intid, &newly);
+  if (newly) gic_.kick(cpu);
+  // Remember the translation for the next MSI if no command runs. Holding lock_ inside the read
+  // section proves that every command that completed has had its grace period without waiting for
+  // this reader, so what this reader saw is current (a command's writes precede its synchronize()).
+  // A fill that would evict another live translation happens for one such miss in kFillEvery (per
+  // thread): with more live translations than entries each such fill evicts one as hot as itself,
+  // and costs a shared lock word and a written cache line (issue 7); a translation that stays hot
+  // still enters after a few misses.
+  static constexpr unsigned kFillEvery = 16;
+  thread_local unsigned evicting_misses = 0;
+  if (cache_.enabled() && (!cache_.set_full(devid, eventid) || ++evicting_misses % kFillEvery == 1) &&
+      lock_.try_lock()) {
+    cache_.insert(devid, eventid, TranslationCache::Hit{e.intid, cpu, lpis});
+    lock_.unlock();
+  }
+  out = MsiOutcome::pending;
+  return true;
+}
+
 MsiOutcome Its::signal_msi(uint32_t devid, uint32_t eventid) {
-  if (!enabled_pub_.load(std::memory_order_acquire)) return MsiOutcome::its_disabled;
   {
-    // Hit path: no lock (see the class comment).
+    // No lock (see the class comment). The enabled check is inside the read section: disabling
+    // the ITS (and freeing translations after it, restore) waits out every reader that saw it on.
     Grace::Reader reader(grace_);
+    if (!enabled_pub_.load(std::memory_order_acquire)) return MsiOutcome::its_disabled;
     TranslationCache::Hit hit;
     if (cache_.lookup(devid, eventid, hit)) {
       bool newly = false;
@@ -103,7 +143,9 @@ MsiOutcome Its::signal_msi(uint32_t devid, uint32_t eventid) {
       if (newly) gic_.kick(hit.cpu);
       return MsiOutcome::pending;
     }
+    if (MsiOutcome out; try_lockfree(devid, eventid, out)) return out;
   }
+  // Not resolvable without the lock (an error outcome, or an ICID beyond the direct table).
   counters_.cache_misses.fetch_add(1, std::memory_order_relaxed);
   std::lock_guard l(lock_);
   const Translation t = translate_locked(devid, eventid);
@@ -123,6 +165,21 @@ void Its::invalidate_event(uint32_t devid, uint32_t eventid) {
 void Its::invalidate_all_locked() {
   cache_.invalidate_all();
   grace_.synchronize();
+}
+
+void Its::index_drop_locked() {
+  ite_index_.clear();  // waits out every reader
+  for (unsigned i = 0; i < kDirectCollections; ++i) collection_cpu_[i].store(kNoCpu, std::memory_order_relaxed);
+}
+
+void Its::index_rebuild_locked() {
+  for (auto& [id, d] : devices_)
+    for (auto& [chunk, ites] : d.ites) ite_index_.insert(id, chunk, ites.get());
+  for (auto [icid, cpu] : collections_) set_collection_locked(icid, true, cpu);
+}
+
+void Its::set_collection_locked(uint32_t icid, bool valid, unsigned cpu) {
+  if (icid < kDirectCollections) collection_cpu_[icid].store(valid ? uint16_t(cpu) : kNoCpu, std::memory_order_relaxed);
 }
 
 void Its::invalidate_translations() {

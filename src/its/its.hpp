@@ -11,9 +11,14 @@
 //  - lock_ (a mutex) protects the registers, devices_, collections_, and the command queue.
 //    Holding it, vgic never waits for a CPU lock (it only asks CPUs to update), so a CPU lock may
 //    be held while taking it (GICR_CTLR.EnableLPIs clear does).
-//  - The MSI hit path takes no lock: a Grace read section around a TranslationCache lookup and an
-//    atomic pending-bit set. Everything that removes or changes a translation invalidates the cache
-//    and then calls grace_.synchronize() before it touches pending state.
+//  - The MSI path takes no lock: a Grace read section around a TranslationCache lookup and an
+//    atomic pending-bit set; on a cache miss, around a lookup of the ITE through ite_index_ (the
+//    device's own ITE chunks) and collection_cpu_ (issue 7: no cliff when there are more
+//    translations than cache entries). Commands are the only writers (lock_ held): everything that
+//    removes or changes a translation first writes the ITE / index / collection (ITEs by atomic
+//    store, see store_ite), then invalidates the cache and calls grace_.synchronize(), and only
+//    then touches pending state or frees a chunk. Only translations that resolve completely take
+//    the lock-free way; every other MSI (errors, ICIDs >= kDirectCollections) takes the lock.
 #pragma once
 
 #include <atomic>
@@ -26,6 +31,7 @@
 
 #include "core/grace.hpp"
 #include "its/its_command_words.hpp"
+#include "its/ite_index.hpp"
 #include "its/its_tables.hpp"
 #include "its/translation_cache.hpp"
 #include "mmio/register_table.hpp"
@@ -111,7 +117,8 @@ class Its {
   const Counters& counters() const { return counters_; }
 
   // Command-queue internals used by its/its_commands.cpp (lock_ held).
-  struct Ite {
+  // 8-byte aligned so that the lock-free MSI path can load one whole (std::atomic_ref).
+  struct alignas(8) Ite {
     uint32_t intid = 0;
     uint16_t icid = 0;
     bool valid = false;
@@ -129,6 +136,9 @@ class Its {
     static size_t bytes_charged(const Device& d) { return device_cost() + d.ites.size() * chunk_cost(); }
     Ite* find(uint32_t eventid);
   };
+  // Writes an ITE that the lock-free MSI path may be reading (lock_ held).
+  static void store_ite(Ite& slot, const Ite& v) { std::atomic_ref<Ite>(slot).store(v, std::memory_order_relaxed); }
+  static Ite load_ite(Ite& slot) { return std::atomic_ref<Ite>(slot).load(std::memory_order_relaxed); }
 
  private:
   friend struct ItsCommands;
@@ -147,6 +157,13 @@ class Its {
   // Removes cached translations of one event / everything, then waits out in-flight hits.
   void invalidate_event(uint32_t devid, uint32_t eventid);
   void invalidate_all_locked();
+  // The lock-free lookup structures (ite_index_, collection_cpu_) against devices_ / collections_:
+  // unpublish all (and wait out readers) before devices_ is freed in bulk; rebuild after.
+  void index_drop_locked();
+  void index_rebuild_locked();
+  void set_collection_locked(uint32_t icid, bool valid, unsigned cpu);
+  // Resolves a translation without the lock (inside a Grace read section); false: take the lock.
+  bool try_lockfree(uint32_t devid, uint32_t eventid, MsiOutcome& out);
 
   GicCore& gic_;
   const ItsConfig cfg_;
@@ -169,6 +186,11 @@ class Its {
 
   TranslationCache cache_;
   Grace grace_;
+  IteIndex<Ite> ite_index_{grace_};
+  // ICID -> CPU for ICIDs below kDirectCollections (kNoCpu: unmapped), for the lock-free path.
+  static constexpr unsigned kDirectCollections = 1024;
+  static constexpr uint16_t kNoCpu = 0xFFFF;
+  std::unique_ptr<std::atomic<uint16_t>[]> collection_cpu_;
   Counters counters_;
 };
 

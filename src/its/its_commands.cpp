@@ -75,10 +75,12 @@ struct ItsCommands {
     if (c.valid && unsigned(c.size) + 1 > its.cfg_.event_id_bits)
       return CommandOutcome::fail(MAPD, its_err::kSizeOor, "ITT size larger than GITS_TYPER.ID_bits");
     // Remapping a device or unmapping it drops every translation under it (IHI0069 5.3, MAPD).
+    // Unpublished from the lock-free index first, freed after the grace period.
     if (auto it = its.devices_.find(dev); it != its.devices_.end()) {
+      for (auto& [chunk, ites] : it->second.ites) its.ite_index_.remove(dev, chunk);
+      its.invalidate_all_locked();
       its.gic_.budget().release(Its::Device::bytes_charged(it->second));
       its.devices_.erase(it);
-      its.invalidate_all_locked();
     }
     if (!c.valid) return CommandOutcome::ok();
     if (!its.gic_.budget().charge(Its::Device::device_cost()))
@@ -100,6 +102,7 @@ struct ItsCommands {
       its.collections_[c.collection.value] = uint16_t(cpu);
     else
       its.collections_.erase(c.collection.value);
+    its.set_collection_locked(c.collection.value, c.valid, cpu);
     // Translations through this collection now go elsewhere or nowhere. Pending state stays
     // where it is (software moves it with MOVALL, IHI0069 5.3 MAPC).
     if (existed) its.invalidate_all_locked();
@@ -124,11 +127,13 @@ struct ItsCommands {
         return CommandOutcome::fail(op, its_err::kNoResources, "host memory budget exhausted");
       }
       slot.reset(new Its::Ite[Its::Device::kChunk]());
+      its.ite_index_.insert(c.device.value, chunk, slot.get());
     }
     Its::Ite& e = slot[c.event.value % Its::Device::kChunk];
-    if (e.valid) its.invalidate_event(c.device.value, c.event.value);  // remapped: drop the old one
+    const bool remapped = e.valid;
+    Its::store_ite(e, Its::Ite{c.pintid, uint16_t(c.collection.value), true});
+    if (remapped) its.invalidate_event(c.device.value, c.event.value);  // the old one: gone once MAPTI completes
     else ++d.nr_ites;
-    e = Its::Ite{c.pintid, uint16_t(c.collection.value), true};
     // Load the LPI's configuration into the target redistributor now, as KVM does at MAPTI: a
     // driver that wrote the byte before mapping sends no INV (IHI0069 5.1.1 lets a cache be
     // filled at any time; docs/spec-deviations.md).
@@ -145,7 +150,7 @@ struct ItsCommands {
     unsigned to;
     if (!its.collection_target(c.collection.value, to))
       return CommandOutcome::fail(MOVI, its_err::kUnmappedCollection, "target collection not mapped");
-    ite->icid = uint16_t(c.collection.value);
+    Its::store_ite(*ite, Its::Ite{ite->intid, uint16_t(c.collection.value), true});
     its.invalidate_event(c.device.value, c.event.value);
     // The configuration and the pending state move with the LPI (IHI0069 5.3 MOVI): Linux sends no
     // INV after MOVI, so a block the new redistributor cached earlier must not hold a stale byte.
@@ -182,7 +187,7 @@ struct ItsCommands {
     if (auto o = lookup_event(its, DISCARD, c, ite, cpu, false, &dev); o.kind != CommandOutcome::done) return o;
     const uint32_t intid = ite->intid;
     const bool mapped = its.collection_target(ite->icid, cpu);
-    *ite = Its::Ite{};
+    Its::store_ite(*ite, Its::Ite{});
     --dev->nr_ites;
     // No MSI that saw this translation may make the LPI pending after DISCARD completes.
     its.invalidate_event(c.device.value, c.event.value);

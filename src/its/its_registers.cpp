@@ -152,6 +152,7 @@ void Its::reset() {
   cbaser_ = cwriter_ = creadr_ = 0;
   stalled_ = false;
   for (uint64_t& b : baser_) b &= GITS_BASER::Type::mask | GITS_BASER::Entry_Size::mask;
+  index_drop_locked();  // no reader holds a chunk when they are freed
   for (auto& [id, d] : devices_) gic_.budget().release(Device::bytes_charged(d));
   devices_.clear();
   collections_.clear();

@@ -426,12 +426,14 @@ struct ItsTableAbi {
   // Replaces the ITS's translations with the restored ones; returns the LPIs whose pending bit
   // is to be consumed (target CPU, INTID).
   std::vector<std::pair<unsigned, uint32_t>> commit() {
+    its.index_drop_locked();  // no reader holds an old ITE chunk when they are freed
     for (auto& [id, d] : its.devices_) its.gic_.budget().release(Its::Device::bytes_charged(d));
     its.devices_.swap(devices);
     its.collections_.swap(collections);
     charged = 0;  // now accounted to devices_
     devices.clear();
     its.invalidate_all_locked();
+    its.index_rebuild_locked();
     std::vector<std::pair<unsigned, uint32_t>> consume;
     for (auto& [id, d] : its.devices_)
       for (auto& [c, arr] : d.ites)

@@ -42,6 +42,20 @@ class TranslationCache {
     return false;
   }
 
+  // Whether insert() would have to overwrite another live translation (any thread; a hint only).
+  bool set_full(uint32_t devid, uint32_t eventid) const {
+    if (!entries_) return true;
+    const uint64_t key = make_key(devid, eventid);
+    const unsigned set = index(key);
+    const uint32_t epoch = epoch_.load(std::memory_order_relaxed);
+    for (unsigned w = 0; w < ways_; ++w) {
+      const Entry& e = table_[set + w];
+      const uint64_t k = e.key.load(std::memory_order_relaxed);
+      if (k == key || k == kNoKey || e.epoch.load(std::memory_order_relaxed) != epoch) return false;
+    }
+    return true;
+  }
+
   // Writers: ITS lock held.
   void insert(uint32_t devid, uint32_t eventid, const Hit& hit) {
     if (!entries_) return;

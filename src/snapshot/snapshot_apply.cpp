@@ -72,6 +72,7 @@ void SnapshotAccess::apply(Gic::Impl& g, const Model& m) {
     std::lock_guard l(its.lock_);
     its.enabled_pub_.store(false, std::memory_order_release);
     its.invalidate_all_locked();
+    its.index_drop_locked();  // no MSI holds an ITE chunk when they are freed
     for (auto& [id, d] : its.devices_) core.budget().release(Its::Device::bytes_charged(d));
     its.devices_.clear();
     its.collections_.clear();
@@ -94,6 +95,7 @@ void SnapshotAccess::apply(Gic::Impl& g, const Model& m) {
       // Checked by check_budget() with no concurrent user (restore's contract).
       (void)core.budget().charge(Its::Device::bytes_charged(d));
     }
+    its.index_rebuild_locked();
     its.enabled_ = s.enabled;
     its.enabled_pub_.store(s.enabled, std::memory_order_release);
   }

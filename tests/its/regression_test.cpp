@@ -8,6 +8,7 @@
 // Threads here only race; no assertion depends on timing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -380,4 +381,56 @@ TEST(ItsRegression, UnknownCommandAndReadOnlyRegistersAbortNothing) {
     EXPECT_EQ(vgic_sysreg_write(h.g.gic(), 0, enc, 0x2000), VGIC_SYSREG_UNDEFINED) << enc;
   EXPECT_EQ(h.its.msi(1, 0), 1) << "still working";
   EXPECT_EQ(drain(h.g, 0), std::vector<uint32_t>{8192});
+}
+
+// Issue 7 (no cliff): with many more live translations than translation-cache entries, MSIs are
+// resolved through the ITS's own ITEs without the ITS lock. What the guest observes must be the
+// same as through the cache or the locked walk: every mapped event makes its own LPI pending on its
+// collection's redistributor (IHI0069 5.2: DeviceID -> ITE -> collection -> redistributor), also
+// after MOVI and MAPC moved it, and DISCARDed events translate to nothing (IHI0069 5.3).
+TEST(ItsRegression, TranslationsBeyondTheCacheFollowCommands) {
+  ItsHarness h(two_cpus(/*cache_entries=*/2));
+  h.its.mapc(0, 0);
+  h.its.mapc(1, 1);
+  constexpr uint32_t kDevs = 4, kEvents = 100;  // 400 translations, 2 cache entries; 2 ITE chunks per device
+  for (uint32_t d = 0; d < kDevs; ++d) h.its.mapd(d, 7);
+  auto lpi_of = [](uint32_t d, uint32_t e) { return 8192 + d * kEvents + e; };
+  for (uint32_t d = 0; d < kDevs; ++d)
+    for (uint32_t e = 0; e < kEvents; ++e) {
+      h.its.lpi_config(lpi_of(d, e), 0xa0, true);
+      h.its.mapti(d, e, lpi_of(d, e), e % 2);
+    }
+  h.its.invall(0);
+  h.its.invall(1);
+  auto expect_round = [&](const char* when, auto icid_of, auto discarded) {
+    std::vector<uint32_t> want[2];
+    for (uint32_t d = 0; d < kDevs; ++d)
+      for (uint32_t e = 0; e < kEvents; ++e) {
+        EXPECT_EQ(h.its.msi(d, e), discarded(d, e) ? 0 : 1) << when << ": dev " << d << " event " << e;
+        if (!discarded(d, e)) want[icid_of(d, e)].push_back(lpi_of(d, e));
+      }
+    for (unsigned cpu = 0; cpu < 2; ++cpu) {
+      std::vector<uint32_t> seen;  // all of them (drain() stops at 64); bounded by the LPIs mapped
+      for (uint32_t id; seen.size() <= kDevs * kEvents && (id = h.g.ack1(cpu)) != kSpurious;) {
+        h.g.eoi1(cpu, id);
+        seen.push_back(id);
+      }
+      std::sort(seen.begin(), seen.end());
+      EXPECT_EQ(seen, want[cpu]) << when << ": CPU " << cpu;
+    }
+  };
+  auto none = [](uint32_t, uint32_t) { return false; };
+  expect_round("mapped", [](uint32_t, uint32_t e) { return e % 2; }, none);
+  // Every event of device 2 moves to collection 0; every third event of device 1 is discarded.
+  for (uint32_t e = 1; e < kEvents; e += 2) h.its.movi(2, e, 0);
+  for (uint32_t e = 0; e < kEvents; e += 3) h.its.discard(1, e);
+  auto discarded = [](uint32_t d, uint32_t e) { return d == 1 && e % 3 == 0; };
+  expect_round("after MOVI/DISCARD", [](uint32_t d, uint32_t e) { return d == 2 ? 0u : e % 2; }, discarded);
+  // Collection 1 is retargeted to CPU 0: its events follow without any command naming them.
+  h.its.mapc(1, 0);
+  expect_round("after MAPC", [](uint32_t, uint32_t) { return 0u; }, discarded);
+  // Device 3 unmapped: nothing of it translates any more; the others are unaffected.
+  h.its.mapd(3, 7, false);
+  expect_round("after MAPD V=0", [](uint32_t, uint32_t) { return 0u; },
+               [&](uint32_t d, uint32_t e) { return discarded(d, e) || d == 3; });
 }
