@@ -31,6 +31,9 @@ clean:
 # suites that exercise concurrency (MSIs, irqfd, routing, the ITS, LPIs, the vCPU stress tests, the
 # accounting stress test). -O1 -g1 (line tables only) keeps the instrumented builds short; the MSI
 # accounting stress test runs a reduced count under the sanitizers (SAN_STRESS_MSIS, TSAN_STRESS_MSIS).
+# -Wno-tsan: TSan does not model standalone fences (Grace's reader barrier, the translation cache's
+# seqlock); those protocols are argued in docs/architecture.md, and every access they order is an
+# atomic, so TSan still checks all the plain data around them.
 SAN_TARGETS = unit_tests scenario_tests tool_tests stress_tests
 # Under TSan, the unit tests come from concurrency_unit_tests: the unit-test folders that hold the
 # TSAN_FILTER suites (tests/CMakeLists.txt), so the other half of unit_tests is not built twice.
@@ -47,7 +50,7 @@ test-sanitize: deps
 	  VGIC_STRESS_MSIS=$(SAN_STRESS_MSIS) ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    ./build-asan/tests/$$t --gtest_brief=1 || exit 1; done
 	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVGIC_BUILD_EXAMPLES=OFF \
-	  -DCMAKE_CXX_FLAGS="-fsanitize=thread" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=thread -Wno-tsan" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
 	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" >/dev/null
 	@cmake --build build-tsan -j $(JOBS) --target $(TSAN_TARGETS)
 	@echo "== TSan: concurrency_unit_tests ($(TSAN_FILTER))"
