@@ -153,6 +153,9 @@ const Corruption kCorruptions[] = {
     {"CTE RES0 set", [](GuestRam& r, const Fixture& f) { r.write64(f.ct(1), cte(1, 1) | 1ull << 55); }, VGIC_EINVAL},
     {"CTE ICID beyond CIDbits", [](GuestRam& r, const Fixture& f) { r.write64(f.ct(2), cte(0, 256)); }, VGIC_EINVAL},
     {"CTE after the end of the list", [](GuestRam& r, const Fixture& f) { r.write64(f.ct(3), cte(0, 2)); }, VGIC_EINVAL},
+    // Far after the end: RESTORE skips runs of zero entries a block at a time; the gap still ends the list.
+    {"CTE 200 entries after the end of the list", [](GuestRam& r, const Fixture& f) { r.write64(f.ct(202), cte(0, 2)); }, VGIC_EINVAL},
+    {"a valid DTE off the chain, 300 entries on", [](GuestRam& r, const Fixture& f) { r.write64(f.dt(304), dte(0, f.src.its.itt(4) + 4096, 1)); }, VGIC_EINVAL},
 };
 
 TEST(ItsAbiRestore, AMalformedTableIsRefusedAndLeavesTheItsAsItWas) {
