@@ -28,6 +28,13 @@ class IteIndex {
  public:
   explicit IteIndex(Grace& grace) : grace_(grace) {}
   ~IteIndex() { delete table_.load(std::memory_order_relaxed); }
+  // Host memory the index may hold per live chunk, for the host-memory budget (the owner charges
+  // it with each chunk): a table has at most 8 slots per live key (sized to 4x, rounded up to a
+  // power of two) and, while a rebuild waits out its readers, the old table exists beside the new
+  // one. A table whose keys were since removed keeps its size until the next rebuild, which is
+  // within what its keys were charged while they were live.
+  static constexpr size_t kMaxBytesPerChunk = 2 * 8 * (2 * sizeof(uint64_t));
+
   IteIndex(const IteIndex&) = delete;
   IteIndex& operator=(const IteIndex&) = delete;
 
@@ -133,6 +140,7 @@ class IteIndex {
   }
 
   static constexpr uint64_t kMinSlots = 64;
+  static_assert(sizeof(Slot) == 2 * sizeof(uint64_t), "kMaxBytesPerChunk counts 16-byte slots");
   Grace& grace_;
   std::atomic<Table*> table_{nullptr};
 };

@@ -129,10 +129,13 @@ class Its {
     static constexpr unsigned kChunk = 64;
     std::unordered_map<uint32_t, std::unique_ptr<Ite[]>> ites;  // EventID / kChunk -> chunk
     size_t nr_ites = 0;
-    // What the host budget is charged: the objects plus an allowance for the hash-map node.
+    // What the host budget is charged: the objects plus an allowance for the hash-map node, and
+    // for a chunk also its share of the lock-free index's tables.
     static constexpr size_t kNodeOverhead = 64;
     static constexpr size_t device_cost() { return sizeof(Device) + sizeof(uint32_t) + kNodeOverhead; }
-    static constexpr size_t chunk_cost() { return kChunk * sizeof(Ite) + kNodeOverhead; }
+    static constexpr size_t chunk_cost() {
+      return kChunk * sizeof(Ite) + kNodeOverhead + IteIndex<Ite>::kMaxBytesPerChunk;
+    }
     static size_t bytes_charged(const Device& d) { return device_cost() + d.ites.size() * chunk_cost(); }
     Ite* find(uint32_t eventid);
   };
