@@ -105,4 +105,63 @@ void GicCore::disable_lpis_locked(CpuContext& c) {
   r.enable_lpis = false;
 }
 
+// Issue 7: one guest read and one guest write of a byte per LPI were half of restoring 1 M LPIs.
+// Here the pending table is read a block at a time and only the bytes whose bits were consumed
+// are written back. The result is exactly that of consume_lpi_pending_locked() on each LPI in
+// turn: a bit cleared earlier is seen cleared by a later LPI (two events mapping one LPI), and the
+// cleared bits are written back before a new LPI chunk reads the configuration table, which the
+// guest may have placed over its pending table. A block that is not all guest RAM falls back to
+// the byte-wise path, which reads exactly the one byte.
+void GicCore::consume_lpis_pending_blocks(unsigned cpu, std::span<const uint32_t> intids) {
+  CpuContext& c = *cpus_[cpu];
+  with_cpu(c, [&] {
+    Redistributor& r = c.redist;
+    if (!r.lpis || !r.enable_lpis || !r.pendbaser) return;
+    const uint32_t limit = r.lpi_limit.load(std::memory_order_acquire);
+    const uint64_t table = GICR_PENDBASER::Physical_Address::get(r.pendbaser) << 16;
+    const uint64_t prop = r.prop_pa.load(std::memory_order_acquire);
+    // Bytes per guest access (8192 LPIs). The table is limit / 8 >= 2 KiB, a multiple of this.
+    constexpr uint32_t kBlock = 1024;
+    uint8_t buf[kBlock];
+    uint64_t held = UINT64_MAX;  // the block in buf
+    bool in_ram = false;
+    uint32_t lo = kBlock, hi = 0;  // bytes [lo, hi) of buf changed since it was read or flushed
+    const auto flush = [&] {
+      if (lo < hi) (void)mem_.write(table + held * kBlock + lo, buf + lo, hi - lo);
+      lo = kBlock;
+      hi = 0;
+    };
+    for (uint32_t intid : intids) {
+      if (intid < Intid::kLpiBase || intid >= limit) continue;
+      const uint32_t at = intid / 8;  // IHI0069 5.1.2: bit n of the pending table is INTID n's
+      if (at / kBlock != held) {
+        flush();
+        held = at / kBlock;
+        in_ram = mem_.read(table + held * kBlock, buf, kBlock);
+      }
+      if (!in_ram) {
+        (void)consume_lpi_pending_locked(c, intid);
+        continue;
+      }
+      const uint8_t bit = uint8_t(1u << (intid % 8));
+      uint8_t& byte = buf[at % kBlock];
+      if (!(byte & bit)) continue;
+      LpiTable::Chunk* chunk = r.lpis->find(intid);
+      if (!chunk) {
+        flush();
+        chunk = r.lpis->get_or_create(intid, mem_, prop);
+        if (!chunk) {
+          log_.guest_error("lpi-budget", "gicr", c.index, intid, 0, "LPI state could not be allocated (host budget); left in the pending table");
+          continue;
+        }
+      }
+      r.lpis->set_pending_in(*chunk, intid, nullptr);
+      byte = uint8_t(byte & ~bit);
+      lo = std::min(lo, at % kBlock);
+      hi = std::max(hi, at % kBlock + 1);
+    }
+    flush();
+  });
+}
+
 }  // namespace gicv3

@@ -40,8 +40,9 @@
 //    memory could not have used such a table either.
 //  - Pending state (seed 003, consume-on-create): once swapped in, every restored event whose
 //    collection is mapped moves its LPI's bit from the target's pending table into the
-//    redistributor (GicCore::consume_lpi_pending). Done after the ITS lock is released: the
-//    helper takes a CPU lock, which the ITS lock must never wait for (its.hpp).
+//    redistributor, in DeviceID then EventID order (GicCore::consume_lpis_pending_blocks: the
+//    effect of consume_lpi_pending on each, the table read a block at a time). Done after the ITS
+//    lock is released: the helper takes a CPU lock, which the ITS lock must never wait for (its.hpp).
 #include <algorithm>
 #include <bit>
 #include <cstdio>
@@ -70,13 +71,17 @@ uint64_t le(uint64_t v) { return std::endian::native == std::endian::little ? v 
 // reads every page the BASERs declare, and such tables are mostly zero (invalid entries); a block
 // compare against zeros skips them at memory speed where a per-entry decode cost ~20 instructions
 // an entry (and, in the fuzzers' coverage-instrumented builds, most of their time).
-size_t next_nonzero(std::span<const uint64_t> words, size_t from) {
+size_t next_nonzero_run(std::span<const uint64_t> words, size_t from) {
   constexpr size_t kRun = 64;
   static constexpr uint64_t kZeros[kRun] = {};
   size_t i = from;
   while (i + kRun <= words.size() && std::memcmp(&words[i], kZeros, sizeof(kZeros)) == 0) i += kRun;
   while (i < words.size() && words[i] == 0) ++i;
   return i;
+}
+// Dense tables (every entry valid, as an ITT of a device using all its events) take the first test.
+inline size_t next_nonzero(std::span<const uint64_t> words, size_t from) {
+  return from < words.size() && words[from] != 0 ? from : next_nonzero_run(words, from);
 }
 
 std::string hex(uint64_t v) {
@@ -166,13 +171,16 @@ struct ItsTableAbi {
   // Memoized per ICID (the tables do not change during one save or restore, which runs under the
   // ITS lock): the check reads guest memory, and it is made for every ITE (issue 7).
   bool icid_covered(uint32_t icid) {
+    if (icid == last_covered) return true;  // ITEs in a row mostly name one collection
     if (icid >> its.cfg_.collection_id_bits) return false;
     if (covered_memo.empty()) covered_memo.assign(size_t(1) << its.cfg_.collection_id_bits, 0);
     uint8_t& m = covered_memo[icid];
     if (!m) m = its.check_id(1, icid) == TableLookup::ok ? 1 : 2;
+    if (m == 1) last_covered = icid;
     return m == 1;
   }
   std::vector<uint8_t> covered_memo;  // 0: not checked yet, 1: covered, 2: not
+  uint32_t last_covered = UINT32_MAX;  // an ICID found covered (never UINT32_MAX: ICIDs are 16-bit)
   void write_page(const TablePage& p, const std::vector<uint64_t>& words) {
     if (!mem.write(p.addr, words.data(), words.size() * kEsz))  // unmapped since table_pages()
       skip(p.addr, 0, "ITS table page at " + hex(p.addr) + " no longer in guest RAM; its entries are lost");
@@ -379,6 +387,11 @@ struct ItsTableAbi {
 
   // DTEs: every valid entry, in DeviceID order, its Next linking to the following one.
   Status restore_devices() {
+    consume.assign(its.gic_.nr_cpus(), {});
+    uint32_t max_icid = 0;
+    for (auto [icid, cpu] : collections) max_icid = std::max(max_icid, icid);
+    if (!collections.empty()) cpu_of_icid.assign(size_t(max_icid) + 1, -1);  // ICIDs < 2^16
+    for (auto [icid, cpu] : collections) cpu_of_icid[icid] = cpu;
     std::vector<uint64_t> ids;
     std::vector<DeviceTableEntry> dtes;
     for (const TablePage& p : dev_pages.pages) {
@@ -416,10 +429,13 @@ struct ItsTableAbi {
   }
 
   // ITEs of one device: valid ones (pINTID != 0), in EventID order, linked by Next.
+  // The valid entries of the ITT being read (kept across devices: allocated once per restore).
+  std::vector<uint32_t> itt_events;
+  std::vector<InterruptTableEntry> itt_entries;
   Status restore_itt(uint32_t id, Its::Device& d) {
     const uint64_t total = itt_bytes(d.event_bits);
-    std::vector<uint64_t> events;
-    std::vector<InterruptTableEntry> ites;
+    itt_events.clear();
+    itt_entries.clear();
     for (uint64_t off = 0; off < total; off += kBlock) {
       bool ok;
       const std::span<const uint64_t> words = read_words(d.itt_addr + off, std::min(kBlock, total - off), ok);
@@ -428,36 +444,52 @@ struct ItsTableAbi {
       for (size_t i = next_nonzero(words, 0); i < words.size(); i = next_nonzero(words, i + 1)) {
         const InterruptTableEntry e = InterruptTableEntry::decode(le(words[i]));
         if (!e.valid()) continue;
-        events.push_back(off / kEsz + i);
-        ites.push_back(e);
+        itt_events.push_back(uint32_t(off / kEsz + i));  // event_bits <= 32
+        itt_entries.push_back(e);
       }
     }
     const unsigned lpi_bits = its.gic_.config().lpi_id_bits;
-    for (size_t i = 0; i < events.size(); ++i) {
-      const InterruptTableEntry& e = ites[i];
-      const uint32_t event = uint32_t(events[i]);
+    Its::Ite* chunk = nullptr;  // the chunk of the previous event (ascending: one lookup per chunk)
+    uint32_t chunk_index = 0;
+    for (size_t i = 0; i < itt_events.size(); ++i) {
+      const InterruptTableEntry& e = itt_entries[i];
+      const uint32_t event = itt_events[i];
       const auto where = [&] { return "ITE of DeviceID " + std::to_string(id) + " EventID " + std::to_string(event) + ": "; };
-      if (const uint64_t want = expected_next<ITS_ITE::Next>(events, i); e.next != want)
+      if (const uint64_t want = expected_next<ITS_ITE::Next>(itt_events, i); e.next != want)
         return bad(where() + "Next " + std::to_string(e.next) + " does not lead to the next valid ITE (expected " +
                    std::to_string(want) + ")");
       // The checks MAPTI makes (IHI0069 5.3): an LPI of this GIC, an ICID the collection table covers.
       if (e.pintid < Intid::kLpiBase || (lpi_bits < 32 && (e.pintid >> lpi_bits)))
         return bad(where() + "pINTID " + std::to_string(e.pintid) + " is not an LPI of this GIC");
       if (!icid_covered(e.icid)) return bad(where() + "ICID beyond GITS_TYPER.CIDbits or not covered by the collection table");
-      auto& chunk = d.ites[event / Its::Device::kChunk];
-      if (!chunk) {
-        if (!charge(Its::Device::chunk_cost())) return {Errc::no_memory, "ITS_RESTORE_TABLES: host memory budget exhausted"};
-        chunk.reset(new Its::Ite[Its::Device::kChunk]());
+      if (!chunk || event / Its::Device::kChunk != chunk_index) {
+        chunk_index = event / Its::Device::kChunk;
+        auto& slot = d.ites[chunk_index];
+        if (!slot) {
+          if (!charge(Its::Device::chunk_cost())) return {Errc::no_memory, "ITS_RESTORE_TABLES: host memory budget exhausted"};
+          slot.reset(new Its::Ite[Its::Device::kChunk]());
+        }
+        chunk = slot.get();
       }
       chunk[event % Its::Device::kChunk] = Its::Ite{e.pintid, e.icid, true};
       ++d.nr_ites;
+      // Its pending bit is consumed after commit() if its collection is mapped (seed 003).
+      if (const int cpu = collection_cpu(e.icid); cpu >= 0) consume[unsigned(cpu)].push_back(e.pintid);
     }
     return {};
   }
 
-  // Replaces the ITS's translations with the restored ones; returns the LPIs whose pending bit
-  // is to be consumed (target CPU, INTID).
-  std::vector<std::pair<unsigned, uint32_t>> commit() {
+  // The LPIs whose pending bits are consumed once the tables are in, per CPU, in DeviceID then
+  // EventID order.
+  std::vector<std::vector<uint32_t>> consume;
+  // ICID -> CPU of the restored collections (-1: not mapped), from `collections`, built by
+  // restore_devices() once they are all read: an array lookup per ITE instead of a hash lookup.
+  std::vector<int32_t> cpu_of_icid;
+  int collection_cpu(uint16_t icid) const { return icid < cpu_of_icid.size() ? cpu_of_icid[icid] : -1; }
+
+  // Replaces the ITS's translations with the restored ones; the LPIs whose pending bits are to be
+  // consumed are in `consume`.
+  void commit() {
     its.index_drop_locked();  // no reader holds an old ITE chunk when they are freed
     for (auto& [id, d] : its.devices_) its.gic_.budget().release(Its::Device::bytes_charged(d));
     its.devices_.swap(devices);
@@ -466,12 +498,6 @@ struct ItsTableAbi {
     devices.clear();
     its.invalidate_all_locked();
     its.index_rebuild_locked();
-    std::vector<std::pair<unsigned, uint32_t>> consume;
-    for (auto& [id, d] : its.devices_)
-      for (auto& [c, arr] : d.ites)
-        for (unsigned i = 0; i < Its::Device::kChunk; ++i)
-          if (unsigned cpu; arr[i].valid && its.collection_target(arr[i].icid, cpu)) consume.emplace_back(cpu, arr[i].intid);
-    return consume;
   }
 };
 
@@ -490,7 +516,7 @@ Status Its::save_tables(SaveReport* report) {
 }
 
 Status Its::restore_tables() {
-  std::vector<std::pair<unsigned, uint32_t>> consume;
+  std::vector<std::vector<uint32_t>> consume;
   {
     std::lock_guard l(lock_);
     if (!implements_table_abi())
@@ -499,14 +525,13 @@ Status Its::restore_tables() {
     if (enabled_) return {Errc::busy, "ITS_RESTORE_TABLES: the ITS is enabled (restore GITS_CTLR last)"};
     ItsTableAbi abi(*this);
     if (Status s = abi.restore(); !s) return s;
-    consume = abi.commit();
+    abi.commit();
+    consume = std::move(abi.consume);
   }
   // One CPU-lock hold per CPU for all its LPIs (issue 7: a hold and a selection per LPI was a third
-  // of a restore); the order within a CPU is kept.
-  std::vector<std::vector<uint32_t>> per_cpu(gic_.nr_cpus());
-  for (auto [cpu, intid] : consume) per_cpu[cpu].push_back(intid);
-  for (unsigned cpu = 0; cpu < per_cpu.size(); ++cpu)
-    if (!per_cpu[cpu].empty()) gic_.consume_lpis_pending(cpu, per_cpu[cpu]);
+  // of a restore), the pending table read a block at a time; the order within a CPU is kept.
+  for (unsigned cpu = 0; cpu < consume.size(); ++cpu)
+    if (!consume[cpu].empty()) gic_.consume_lpis_pending_blocks(cpu, consume[cpu]);
   return {};
 }
 

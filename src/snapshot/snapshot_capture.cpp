@@ -112,10 +112,16 @@ void SnapshotAccess::capture(Gic::Impl& g, Model& m) {
       d.devid = devid;
       d.event_bits = dev.event_bits;
       d.itt_addr = dev.itt_addr;
-      for (auto& [chunk, ites] : dev.ites)
+      // EventID order: sort the 64-event chunks, not the events (issue 7: sorting every ITE was
+      // a fifth of saving 1 M LPIs).
+      std::vector<std::pair<uint32_t, const Its::Ite*>> chunks;
+      chunks.reserve(dev.ites.size());
+      for (auto& [chunk, ites] : dev.ites) chunks.emplace_back(chunk, ites.get());
+      std::sort(chunks.begin(), chunks.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      d.ites.reserve(dev.nr_ites);
+      for (auto [chunk, ites] : chunks)
         for (unsigned j = 0; j < Its::Device::kChunk; ++j)
           if (ites[j].valid) d.ites.push_back({uint32_t(chunk * Its::Device::kChunk + j), ites[j].intid, ites[j].icid});
-      std::sort(d.ites.begin(), d.ites.end(), [](const ItsIte& a, const ItsIte& b) { return a.eventid < b.eventid; });
       s.devices.push_back(std::move(d));
     }
     std::sort(s.devices.begin(), s.devices.end(), [](const ItsDevice& a, const ItsDevice& b) { return a.devid < b.devid; });

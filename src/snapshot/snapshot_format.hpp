@@ -46,6 +46,8 @@ inline constexpr uint32_t kTagUserIrq = tag("UIRQ");
 std::string tag_name(uint32_t t);
 
 uint32_t crc32(std::span<const uint8_t> data, uint32_t crc = 0);
+// The same without the x86-64 carry-less-multiply path (tests compare the two).
+uint32_t crc32_portable(std::span<const uint8_t> data, uint32_t crc = 0);
 
 // --- The model ---------------------------------------------------------------------------------
 
