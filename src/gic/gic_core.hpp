@@ -158,10 +158,9 @@ class GicCore {
   // (while it is 0 the table stays authoritative: it is read when LPIs are enabled). Returns
   // whether the LPI was pending there. Takes cpu's lock: not with an ITS lock held.
   bool consume_lpi_pending(unsigned cpu, uint32_t intid);
-  // The same for many LPIs of one CPU under one hold of its lock (ITS_RESTORE_TABLES).
-  void consume_lpis_pending(unsigned cpu, std::span<const uint32_t> intids);
-  // The same with the pending table read and written a block at a time, not a byte per LPI
-  // (issue 7); the effect is consume_lpi_pending's on each LPI in turn, in the order given.
+  // The same for many LPIs of one CPU under one hold of its lock (ITS_RESTORE_TABLES), with the
+  // pending table read and written a block at a time, not a byte per LPI (issue 7); the effect is
+  // consume_lpi_pending's on each LPI in turn, in the order given.
   void consume_lpis_pending_blocks(unsigned cpu, std::span<const uint32_t> intids);
   // GICR_CTLR.EnableLPIs transitions; CPU lock held.
   void enable_lpis_locked(CpuContext& c);

@@ -33,13 +33,6 @@ bool GicCore::consume_lpi_pending(unsigned cpu, uint32_t intid) {
   return with_cpu(c, [&] { return consume_lpi_pending_locked(c, intid); });  // recomputes c's outputs on the way out
 }
 
-void GicCore::consume_lpis_pending(unsigned cpu, std::span<const uint32_t> intids) {
-  CpuContext& c = *cpus_[cpu];
-  with_cpu(c, [&] {
-    for (uint32_t intid : intids) (void)consume_lpi_pending_locked(c, intid);
-  });
-}
-
 bool GicCore::consume_lpi_pending_locked(CpuContext& c, uint32_t intid) {
   Redistributor& r = c.redist;
   if (!r.lpis || !r.enable_lpis || !r.pendbaser) return false;
