@@ -70,8 +70,12 @@ bool Its::rdbase_to_cpu(uint64_t rdbase, unsigned& cpu) const {
 }
 
 TableLookup Its::check_id(unsigned baser_index, uint64_t id) const {
+  // Each GITS_BASER value is decoded once (issue 7: MAPD, and MAPTI/MAPC/INVALL/MOVI with an ICID
+  // at or above HCC, check an ID per command). Keyed by the value, so no writer has to invalidate.
+  GeometryMemo& m = geometry_[baser_index];
+  if (!m.valid || m.baser != baser_[baser_index]) m = {true, baser_[baser_index], TableGeometry::from_baser(baser_[baser_index])};
   uint64_t addr;
-  return table_entry_address(gic_.memory(), TableGeometry::from_baser(baser_[baser_index]), id, addr);
+  return table_entry_address(gic_.memory(), m.geometry, id, addr);
 }
 
 Its::Translation Its::translate_locked(uint32_t devid, uint32_t eventid) {

@@ -201,6 +201,13 @@ class Its {
   bool stalled_ = false;
   uint64_t baser_[8] = {};
   uint32_t iidr_;
+  // The decoded GITS_BASER0/1 of check_id() (lock_ held), for the value it was decoded from.
+  struct GeometryMemo {
+    bool valid = false;
+    uint64_t baser = 0;
+    TableGeometry geometry;
+  };
+  mutable GeometryMemo geometry_[2];
 
   // Translations.
   std::unordered_map<uint32_t, Device> devices_;
