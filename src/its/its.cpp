@@ -172,7 +172,14 @@ void Its::invalidate_all_locked() {
   grace_.synchronize();
 }
 
+void Its::defer_clear(unsigned cpu, uint32_t intid) {
+  deferred_.clears.emplace_back(uint16_t(cpu), intid);
+  deferred_.clear_filter[intid / 64 % 4] |= 1ull << (intid % 64);
+  if (deferred_.clears.size() >= kMaxDeferred) retire_locked();
+}
+
 bool Its::deferred_clear_of(uint32_t intid) const {
+  if (!(deferred_.clear_filter[intid / 64 % 4] >> (intid % 64) & 1)) return false;
   for (const auto& [cpu, i] : deferred_.clears)
     if (i == intid) return true;
   return false;
@@ -190,6 +197,7 @@ void Its::retire_locked() {
   // including a pending state set by an MSI that had looked the old translation up.
   for (const auto& [cpu, intid] : deferred_.clears) gic_.clear_lpi_pending(cpu, intid);
   deferred_.clears.clear();
+  for (uint64_t& w : deferred_.clear_filter) w = 0;
   for (const Device& d : deferred_.devices) gic_.budget().release(Device::bytes_charged(d));
   deferred_.devices.clear();  // frees the ITE chunks: no reader can hold one now
 }

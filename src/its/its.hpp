@@ -169,11 +169,13 @@ class Its {
   struct Deferred {
     bool grace = false;                                 // a translation was removed since the last grace period
     std::vector<std::pair<uint16_t, uint32_t>> clears;  // (CPU, INTID) of DISCARDed LPIs
+    uint64_t clear_filter[4] = {};                      // bit (INTID % 256) of each: MAPTI's quick "no"
     std::vector<Device> devices;                        // unmapped devices (their ITE chunks), still charged
   };
   static constexpr size_t kMaxDeferred = 256;
   // A translation was removed (the cache entry already invalidated): a grace period is owed.
   void defer_grace() { deferred_.grace = true; }
+  void defer_clear(unsigned cpu, uint32_t intid);
   bool deferred_clear_of(uint32_t intid) const;
   // Waits the owed grace period (if any), then applies the deferred clears and frees.
   void retire_locked();

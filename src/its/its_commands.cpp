@@ -245,10 +245,7 @@ struct ItsCommands {
     // behind CVE-2024-26598): the clear follows the batch's grace period (retire_locked).
     its.cache_.invalidate(c.device.value, c.event.value);
     its.defer_grace();
-    if (mapped) {
-      its.deferred_.clears.emplace_back(uint16_t(cpu), intid);
-      if (its.deferred_.clears.size() >= Its::kMaxDeferred) its.retire_locked();
-    }
+    if (mapped) its.defer_clear(cpu, intid);
     return CommandOutcome::ok();
   }
 
