@@ -3,7 +3,9 @@
 // is commands per second including the guest's queue writes.
 //  - mix:   per round on one device: 64 x MAPTI, 64 x INV, SYNC, then MAPD V=0 / MAPD V=1 to start
 //           the next round on an empty device (131 commands).
-//  - churn: MAPD V=1, MAPTI, DISCARD, MAPD V=0 (each unmap waits a grace period).
+//  - churn: MAPD V=1, MAPTI, DISCARD, MAPD V=0. The batch defers grace periods to its end, but each
+//           round's MAPTI maps the LPI the previous round's DISCARD cleared, which retires that
+//           DISCARD first: one grace period per round (docs/architecture.md, "Deferred grace periods").
 #include <memory>
 #include <vector>
 

@@ -58,6 +58,11 @@ void GicCore::reload_lpi_config(unsigned cpu, uint32_t intid) {
   const uint64_t pa = r.prop_pa.load(std::memory_order_acquire);
   uint8_t cfg = 0;  // configuration memory that is not RAM reads as "disabled"
   (void)mem_.read(pa + (intid - Intid::kLpiBase), &cfg, 1);
+  // Without the LPI's state there is nothing cached (the byte is read when the chunk is created),
+  // and an unchanged byte changes no LPI's place in the priority order: no re-evaluation and no
+  // kick then (issue 7: INV after MAPTI, which already loaded the byte). Every store of a byte
+  // marks it dirty and kicks, so the owner has already taken the cached value in.
+  if (!r.lpis->find(intid) || r.lpis->config(intid) == cfg) return;
   r.lpis->set_config(intid, cfg);
   kick(cpu);
 }

@@ -35,6 +35,7 @@ Its::Its(GicCore& gic, const ItsConfig& cfg, unsigned index)
 
 Its::~Its() {
   for (auto& [id, d] : devices_) gic_.budget().release(Device::bytes_charged(d));
+  for (const Device& d : deferred_.devices) gic_.budget().release(Device::bytes_charged(d));  // empty between batches
 }
 
 Its::Ite* Its::Device::find(uint32_t eventid) {
@@ -69,8 +70,12 @@ bool Its::rdbase_to_cpu(uint64_t rdbase, unsigned& cpu) const {
 }
 
 TableLookup Its::check_id(unsigned baser_index, uint64_t id) const {
+  // Each GITS_BASER value is decoded once (issue 7: MAPD, and MAPTI/MAPC/INVALL/MOVI with an ICID
+  // at or above HCC, check an ID per command). Keyed by the value, so no writer has to invalidate.
+  GeometryMemo& m = geometry_[baser_index];
+  if (!m.valid || m.baser != baser_[baser_index]) m = {true, baser_[baser_index], TableGeometry::from_baser(baser_[baser_index])};
   uint64_t addr;
-  return table_entry_address(gic_.memory(), TableGeometry::from_baser(baser_[baser_index]), id, addr);
+  return table_entry_address(gic_.memory(), m.geometry, id, addr);
 }
 
 Its::Translation Its::translate_locked(uint32_t devid, uint32_t eventid) {
@@ -165,6 +170,43 @@ void Its::invalidate_event(uint32_t devid, uint32_t eventid) {
 void Its::invalidate_all_locked() {
   cache_.invalidate_all();
   grace_.synchronize();
+}
+
+void Its::defer_clear(unsigned cpu, uint32_t intid) {
+  deferred_.clears.emplace_back(uint16_t(cpu), intid);
+  deferred_.clear_filter[intid / 64 % 4] |= 1ull << (intid % 64);
+  if (deferred_.clears.size() >= kMaxDeferred) retire_locked();
+}
+
+bool Its::deferred_clear_of(uint32_t intid) const {
+  if (!(deferred_.clear_filter[intid / 64 % 4] >> (intid % 64) & 1)) return false;
+  for (const auto& [cpu, i] : deferred_.clears)
+    if (i == intid) return true;
+  return false;
+}
+
+void Its::retire_locked() {
+  if (deferred_.grace) {
+    // Every MSI that could still be using a translation removed since the last grace period
+    // began before this call; once it returns, none is left (docs/architecture.md, "Deferred
+    // grace periods").
+    grace_.synchronize();
+    deferred_.grace = false;
+  }
+  // DISCARD: the LPI is no longer pending once the command completed (IHI0069 5.3 DISCARD),
+  // including a pending state set by an MSI that had looked the old translation up.
+  for (const auto& [cpu, intid] : deferred_.clears) gic_.clear_lpi_pending(cpu, intid);
+  deferred_.clears.clear();
+  for (uint64_t& w : deferred_.clear_filter) w = 0;
+  for (const Device& d : deferred_.devices) gic_.budget().release(Device::bytes_charged(d));
+  deferred_.devices.clear();  // frees the ITE chunks: no reader can hold one now
+}
+
+bool Its::charge_locked(size_t bytes) {
+  if (gic_.budget().charge(bytes)) return true;
+  if (deferred_.devices.empty()) return false;
+  retire_locked();
+  return gic_.budget().charge(bytes);
 }
 
 void Its::index_drop_locked() {

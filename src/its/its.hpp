@@ -28,6 +28,8 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "core/grace.hpp"
 #include "its/its_command_words.hpp"
@@ -160,6 +162,28 @@ class Its {
   // Removes cached translations of one event / everything, then waits out in-flight hits.
   void invalidate_event(uint32_t devid, uint32_t eventid);
   void invalidate_all_locked();
+
+  // One grace period per command batch (issue 7). Commands that remove a translation do the
+  // removal at once (ITE, index, cache) and leave to retire_locked() what must follow a grace
+  // period: clearing a DISCARDed LPI's pending bit and freeing unmapped devices' ITE chunks. The
+  // queue loop retires at the end of every batch, before GITS_CREADR can be read; commands whose
+  // effect must be ordered after those (see its_commands.cpp, "Deferred grace periods") retire
+  // first. Bounded: at most kMaxDeferred entries of each kind, then a retire.
+  struct Deferred {
+    bool grace = false;                                 // a translation was removed since the last grace period
+    std::vector<std::pair<uint16_t, uint32_t>> clears;  // (CPU, INTID) of DISCARDed LPIs
+    uint64_t clear_filter[4] = {};                      // bit (INTID % 256) of each: MAPTI's quick "no"
+    std::vector<Device> devices;                        // unmapped devices (their ITE chunks), still charged
+  };
+  static constexpr size_t kMaxDeferred = 256;
+  // A translation was removed (the cache entry already invalidated): a grace period is owed.
+  void defer_grace() { deferred_.grace = true; }
+  void defer_clear(unsigned cpu, uint32_t intid);
+  bool deferred_clear_of(uint32_t intid) const;
+  // Waits the owed grace period (if any), then applies the deferred clears and frees.
+  void retire_locked();
+  // HostBudget::charge, retiring first if deferred frees hold budget that would make it succeed.
+  bool charge_locked(size_t bytes);
   // The lock-free lookup structures (ite_index_, collection_cpu_) against devices_ / collections_:
   // unpublish all (and wait out readers) before devices_ is freed in bulk; rebuild after.
   void index_drop_locked();
@@ -182,6 +206,13 @@ class Its {
   bool stalled_ = false;
   uint64_t baser_[8] = {};
   uint32_t iidr_;
+  // The decoded GITS_BASER0/1 of check_id() (lock_ held), for the value it was decoded from.
+  struct GeometryMemo {
+    bool valid = false;
+    uint64_t baser = 0;
+    TableGeometry geometry;
+  };
+  mutable GeometryMemo geometry_[2];
 
   // Translations.
   std::unordered_map<uint32_t, Device> devices_;
@@ -194,6 +225,7 @@ class Its {
   static constexpr unsigned kDirectCollections = 1024;
   static constexpr uint16_t kNoCpu = 0xFFFF;
   std::unique_ptr<std::atomic<uint16_t>[]> collection_cpu_;
+  Deferred deferred_;
   Counters counters_;
 };
 

@@ -1,6 +1,7 @@
 // The command queue (IHI0069 5.3, 12.19: GITS_CBASER, GITS_CWRITER, GITS_CREADR). Commands run
 // synchronously inside the GITS_CWRITER write (or the GITS_CTLR write that enables the ITS), so
 // a driver never has to poll. This loop is the only code that moves GITS_CREADR.
+#include <algorithm>
 #include <bit>
 #include <cinttypes>
 #include <cstdio>
@@ -44,11 +45,29 @@ void Its::process_queue() {
     gic_.log().guest_error("its-queue", "gits", TraceLog::kNoCpu, cwriter_, size, "GITS_CWRITER beyond the command queue; nothing processed");
     return;
   }
+  // Commands are read a block at a time (issue 7: one bounds-checked guest-memory access, not one
+  // per command). Reading ahead is what a hardware ITS does too: the commands between CREADR and
+  // CWRITER belong to the ITS, and a guest that rewrites them meanwhile gets either version.
+  static constexpr uint64_t kBlock = 64;  // commands per read (2 KiB on the stack)
+  RawCommand block[kBlock];
+  uint64_t in_block = 0, next = 0;  // commands held in `block`, and the next one to run
+  bool block_ok = false;            // false: the block read failed; read command by command
   // At most one lap: the queue holds size / 32 commands.
   for (uint64_t budget = size / 32; creadr_ != cwriter_ && budget; --budget) {
+    if (next == in_block) {
+      // Up to the queue's end (it wraps) or CWRITER, whichever comes first.
+      const uint64_t end = cwriter_ > creadr_ ? cwriter_ : size;
+      in_block = std::min<uint64_t>(kBlock, (end - creadr_) / 32);
+      next = 0;
+      block_ok = gic_.memory().read(base + creadr_, block, in_block * sizeof(RawCommand));
+    }
     RawCommand cmd{};
+    if (block_ok) cmd = block[next];
+    ++next;
     CommandOutcome o;
-    if (!gic_.memory().read(base + creadr_, cmd.data(), sizeof cmd)) {
+    // A failed block read is retried per command, so that exactly the commands that are not
+    // guest RAM fail, as if read one at a time.
+    if (!block_ok && !gic_.memory().read(base + creadr_, cmd.data(), sizeof cmd)) {
       // The command itself cannot be read: no field of it is trusted or used.
       cmd = {};
       o = CommandOutcome::fail(0, its_err::kTableUnreadable, "command queue memory is not guest RAM");
@@ -62,11 +81,14 @@ void Its::process_queue() {
       report_error(cmd, o);
       if (cfg_.stall_on_error) {
         stalled_ = true;  // GITS_CREADR.Stalled; CREADR stays on the failing command
-        return;
+        break;
       }
     }
     creadr_ = (creadr_ + 32) % size;
   }
+  // The batch's grace period, then the clears and frees it deferred (its/its_commands.cpp): done
+  // before the CWRITER write returns and before anyone can read GITS_CREADR (same lock).
+  retire_locked();
 }
 
 }  // namespace gicv3

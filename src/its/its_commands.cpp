@@ -2,8 +2,30 @@
 // order the architecture lists the errors, changes the translations, and returns an outcome;
 // only the queue loop (its/its_command_queue.cpp) moves GITS_CREADR.
 //
-// Every handler that removes or changes a translation invalidates the translation cache and waits
-// for in-flight MSI hits (Its::invalidate_*) BEFORE it clears or moves pending state.
+// Every handler that removes or changes a translation invalidates the translation cache at once;
+// what must wait for the MSIs that may still be using the old translation (a grace period) is
+// deferred to the end of the batch or done before the next command that depends on it.
+//
+// Deferred grace periods (issue 7; docs/architecture.md, "Deferred grace periods"). A batch runs
+// entirely under the ITS lock inside one GITS_CWRITER (or GITS_CTLR) write, and the queue loop
+// retires (grace period, then the deferred clears and frees) before that write returns. Nobody can
+// observe a command's completion before that: GITS_CREADR is read under the same lock, and so are
+// the MSI slow path and every cache fill. An MSI that runs concurrently with the batch is
+// concurrent with every command in it, so it may take effect at any point of the batch that is
+// consistent with the translation it used. A stale MSI (one that looked up a translation a command
+// of the batch removed) is ordered before that command; its only effect is a pending bit on the
+// old (CPU, LPI). The deferral is correct as long as no command later in the same batch behaves
+// differently because that bit is set late, or clears a bit that a later command set. So:
+//  - DISCARD's clear of the old (CPU, LPI) is deferred; before a later MAPTI/MAPI maps that LPI
+//    again, or a MAPC makes translations lead to new places, the batch retires (an MSI through the
+//    new translation, ordered after the DISCARD, must not be cleared by it).
+//  - INT, CLEAR, MOVI and MOVALL read or change pending state: they retire first if a grace
+//    period is owed, so a stale MSI cannot set a bit after CLEAR cleared it or MOVI moved it.
+//  - ITE chunks of an unmapped device are freed (and their budget released) at the retire.
+//  - INV, INVALL, SYNC and MAPD V=1 touch no pending state and create no translation; they do not
+//    retire. SYNC's guarantee (IHI0069 5.3 SYNC: the effects of earlier commands are globally
+//    observed before later commands) holds because nothing can observe the queue past SYNC before
+//    the batch has retired.
 #include "its/its_commands.hpp"
 
 #include <array>
@@ -75,15 +97,26 @@ struct ItsCommands {
     if (c.valid && unsigned(c.size) + 1 > its.cfg_.event_id_bits)
       return CommandOutcome::fail(MAPD, its_err::kSizeOor, "ITT size larger than GITS_TYPER.ID_bits");
     // Remapping a device or unmapping it drops every translation under it (IHI0069 5.3, MAPD).
-    // Unpublished from the lock-free index first, freed after the grace period.
+    // Unpublished from the lock-free index and the cache now; its ITE chunks are freed (and their
+    // budget released) after the batch's grace period. Pending state is not touched.
     if (auto it = its.devices_.find(dev); it != its.devices_.end()) {
-      for (auto& [chunk, ites] : it->second.ites) its.ite_index_.remove(dev, chunk);
-      its.invalidate_all_locked();
-      its.gic_.budget().release(Its::Device::bytes_charged(it->second));
+      Its::Device& old = it->second;
+      // The cache holds only translations that were valid when filled (fills take the ITS lock),
+      // and DISCARD drops its entry: a device with no mapped event (Linux discards every event
+      // before MAPD V=0) has none, and the other devices' entries stay.
+      if (old.nr_ites) its.cache_.invalidate_all();
+      if (old.ites.empty()) {
+        its.gic_.budget().release(Its::Device::bytes_charged(old));  // no chunk a reader could hold
+      } else {
+        for (auto& [chunk, ites] : old.ites) its.ite_index_.remove(dev, chunk);
+        its.defer_grace();
+        its.deferred_.devices.push_back(std::move(old));
+      }
       its.devices_.erase(it);
+      if (its.deferred_.devices.size() >= Its::kMaxDeferred) its.retire_locked();
     }
     if (!c.valid) return CommandOutcome::ok();
-    if (!its.gic_.budget().charge(Its::Device::device_cost()))
+    if (!its.charge_locked(Its::Device::device_cost()))
       return CommandOutcome::fail(MAPD, its_err::kNoResources, "host memory budget exhausted");
     Its::Device& d = its.devices_[dev];
     d.event_bits = uint8_t(c.size + 1);
@@ -97,6 +130,9 @@ struct ItsCommands {
     unsigned cpu = 0;
     if (c.valid && !its.rdbase_to_cpu(c.rdbase, cpu))
       return CommandOutcome::fail(MAPC, its_err::kSizeOor, "RDbase names no redistributor");
+    // Translations through this collection start to lead to (another) redistributor: an MSI
+    // through them is ordered after this MAPC, so a DISCARD's deferred clear must happen first.
+    if (!its.deferred_.clears.empty()) its.retire_locked();
     const bool existed = its.collections_.count(c.collection.value);
     if (c.valid)
       its.collections_[c.collection.value] = uint16_t(cpu);
@@ -105,7 +141,10 @@ struct ItsCommands {
     its.set_collection_locked(c.collection.value, c.valid, cpu);
     // Translations through this collection now go elsewhere or nowhere. Pending state stays
     // where it is (software moves it with MOVALL, IHI0069 5.3 MAPC).
-    if (existed) its.invalidate_all_locked();
+    if (existed) {
+      its.cache_.invalidate_all();
+      its.defer_grace();
+    }
     return CommandOutcome::ok();
   }
 
@@ -119,10 +158,13 @@ struct ItsCommands {
     if (c.pintid < Intid::kLpiBase || (lpi_bits < 32 && (c.pintid >> lpi_bits)))
       return CommandOutcome::fail(op, its_err::kPhysicalIdOor, "pINTID is not an LPI of this GIC");
     if (auto o = check_icid(its, op, c.collection.value); o.kind != CommandOutcome::done) return o;
+    // An MSI through the new translation is ordered after this command: a DISCARD earlier in the
+    // batch must have cleared the LPI before it can arrive (see the file comment).
+    if (its.deferred_clear_of(c.pintid)) its.retire_locked();
     const uint32_t chunk = c.event.value / Its::Device::kChunk;
     auto& slot = d.ites[chunk];
     if (!slot) {
-      if (!its.gic_.budget().charge(Its::Device::chunk_cost())) {
+      if (!its.charge_locked(Its::Device::chunk_cost())) {
         d.ites.erase(chunk);
         return CommandOutcome::fail(op, its_err::kNoResources, "host memory budget exhausted");
       }
@@ -132,8 +174,12 @@ struct ItsCommands {
     Its::Ite& e = slot[c.event.value % Its::Device::kChunk];
     const bool remapped = e.valid;
     Its::store_ite(e, Its::Ite{c.pintid, uint16_t(c.collection.value), true});
-    if (remapped) its.invalidate_event(c.device.value, c.event.value);  // the old one: gone once MAPTI completes
-    else ++d.nr_ites;
+    if (remapped) {
+      its.cache_.invalidate(c.device.value, c.event.value);  // the old one: gone once the batch completes
+      its.defer_grace();
+    } else {
+      ++d.nr_ites;
+    }
     // Load the LPI's configuration into the target redistributor now, as KVM does at MAPTI: a
     // driver that wrote the byte before mapping sends no INV (IHI0069 5.1.1 lets a cache be
     // filled at any time; docs/spec-deviations.md).
@@ -151,7 +197,11 @@ struct ItsCommands {
     if (!its.collection_target(c.collection.value, to))
       return CommandOutcome::fail(MOVI, its_err::kUnmappedCollection, "target collection not mapped");
     Its::store_ite(*ite, Its::Ite{ite->intid, uint16_t(c.collection.value), true});
-    its.invalidate_event(c.device.value, c.event.value);
+    // The pending state moves below: every MSI through this or an earlier-removed translation
+    // must be over first (one grace period for both; it also applies earlier DISCARDs' clears).
+    its.cache_.invalidate(c.device.value, c.event.value);
+    its.defer_grace();
+    its.retire_locked();
     // The configuration and the pending state move with the LPI (IHI0069 5.3 MOVI): Linux sends no
     // INV after MOVI, so a block the new redistributor cached earlier must not hold a stale byte.
     if (from != to) {
@@ -168,7 +218,9 @@ struct ItsCommands {
       return CommandOutcome::fail(MOVALL, its_err::kRdbaseOor, "RDbase names no redistributor");
     if (from == to) return CommandOutcome::ok();
     // Every LPI pending on the first redistributor moves to the second (IHI0069 5.3 MOVALL).
-    its.invalidate_all_locked();
+    its.cache_.invalidate_all();
+    its.defer_grace();
+    its.retire_locked();
     LpiTable* lpis = its.gic_.cpu(from).redist.lpis.get();
     std::vector<uint32_t> moving;
     lpis->for_each_pending([&](uint32_t intid) { moving.push_back(intid); });
@@ -189,9 +241,11 @@ struct ItsCommands {
     const bool mapped = its.collection_target(ite->icid, cpu);
     Its::store_ite(*ite, Its::Ite{});
     --dev->nr_ites;
-    // No MSI that saw this translation may make the LPI pending after DISCARD completes.
-    its.invalidate_event(c.device.value, c.event.value);
-    if (mapped) its.gic_.clear_lpi_pending(cpu, intid);
+    // No MSI that saw this translation may leave the LPI pending once DISCARD completed (the race
+    // behind CVE-2024-26598): the clear follows the batch's grace period (retire_locked).
+    its.cache_.invalidate(c.device.value, c.event.value);
+    its.defer_grace();
+    if (mapped) its.defer_clear(cpu, intid);
     return CommandOutcome::ok();
   }
 
@@ -205,8 +259,14 @@ struct ItsCommands {
     return act(cpu, ite->intid);
   }
 
+  // Pending state set by stale MSIs and deferred DISCARD clears land before this command acts.
+  static void retire_before_pending_change(Its& its) {
+    if (its.deferred_.grace) its.retire_locked();
+  }
+
   static CommandOutcome int_(Its& its, const RawCommand& raw) {
     return on_mapped_event<INT>(its, raw, [&](unsigned cpu, uint32_t intid) {
+      retire_before_pending_change(its);
       if (!its.gic_.make_lpi_pending(cpu, intid)) return CommandOutcome::ignore("LPIs disabled on the target");
       return CommandOutcome::ok();
     });
@@ -214,6 +274,7 @@ struct ItsCommands {
 
   static CommandOutcome clear(Its& its, const RawCommand& raw) {
     return on_mapped_event<CLEAR>(its, raw, [&](unsigned cpu, uint32_t intid) {
+      retire_before_pending_change(its);
       its.gic_.clear_lpi_pending(cpu, intid);
       return CommandOutcome::ok();
     });
