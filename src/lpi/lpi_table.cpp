@@ -70,11 +70,13 @@ LpiTable::Chunk* LpiTable::get_or_create(uint32_t intid, const GuestMemory& mem,
 
 void LpiTable::mark_dirty(Chunk* c, uint32_t words) {
   // Already queued for the owner (some word was dirty): it takes these words too.
-  if (c->dirty.fetch_or(words, std::memory_order_acq_rel)) return;
+  // seq_cst here and on the push: GicCore::post_lpi reads the CPU lock word after them and relies
+  // on the single total order (no extra instruction on x86).
+  if (c->dirty.fetch_or(words, std::memory_order_seq_cst)) return;
   Chunk* head = dirty_head_.load(std::memory_order_relaxed);
   do {
     c->next_dirty = head;
-  } while (!dirty_head_.compare_exchange_weak(head, c, std::memory_order_release, std::memory_order_relaxed));
+  } while (!dirty_head_.compare_exchange_weak(head, c, std::memory_order_seq_cst, std::memory_order_relaxed));
 }
 
 bool LpiTable::set_pending(uint32_t intid, bool* newly_set) {
@@ -217,8 +219,8 @@ void LpiTable::reevaluate(Chunk& c, uint32_t words) {
 
 void LpiTable::process() {
   // Nothing signalled (the common case on an update for another reason): no locked exchange.
-  if (!dirty_head_.load(std::memory_order_relaxed)) return;
-  Chunk* c = dirty_head_.exchange(nullptr, std::memory_order_acquire);
+  if (!has_dirty()) return;
+  Chunk* c = dirty_head_.exchange(nullptr, std::memory_order_seq_cst);
   while (c) {
     Chunk* next = c->next_dirty;
     // Take the dirty words and clear them before reading the bits: a change made after this point

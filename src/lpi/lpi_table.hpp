@@ -68,6 +68,10 @@ class LpiTable {
   // Re-reads the configuration of every existing chunk (INVALL, GICR_INVALLR).
   void reload_all_config(const GuestMemory& mem, uint64_t prop_pa);
 
+  // Whether changes are waiting on the dirty stack (owner: its buckets may be behind). seq_cst:
+  // pairs with the injector's lock-word check in GicCore::post_lpi.
+  bool has_dirty() const { return dirty_head_.load(std::memory_order_seq_cst) != nullptr; }
+
   // --- Owner (CPU lock held).
   // Takes every change signalled since the last call into the priority buckets.
   void process();
