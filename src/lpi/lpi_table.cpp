@@ -155,8 +155,8 @@ void LpiTable::reload_all_config(const GuestMemory& mem, uint64_t prop_pa) {
 
 // --- Owner side ---------------------------------------------------------------------------
 
-void LpiTable::bucket_insert(uint32_t intid, uint8_t b) {
-  Chunk* c = find(intid);
+void LpiTable::bucket_insert(Chunk& chunk, uint32_t intid, uint8_t b) {
+  Chunk* c = &chunk;
   const unsigned i = intid - c->base;
   c->bucket[i] = b;
   c->next[i] = kNone;
@@ -171,8 +171,8 @@ void LpiTable::bucket_insert(uint32_t intid, uint8_t b) {
   nonempty_ |= 1ull << b;
 }
 
-void LpiTable::bucket_remove(uint32_t intid) {
-  Chunk* c = find(intid);
+void LpiTable::bucket_remove(Chunk& chunk, uint32_t intid) {
+  Chunk* c = &chunk;
   const unsigned i = intid - c->base;
   const uint8_t b = c->bucket[i];
   if (b == Chunk::kNoBucket) return;
@@ -211,8 +211,8 @@ void LpiTable::reevaluate(Chunk& c, uint32_t words) {
       uint8_t want = Chunk::kNoBucket;
       if (p && (cfg & LPI_CONFIG::kEnable)) want = uint8_t((cfg & LPI_CONFIG::kPriorityMask & pri_mask_) >> 2);
       if (want == c.bucket[i]) continue;
-      bucket_remove(intid);
-      if (want != Chunk::kNoBucket) bucket_insert(intid, want);
+      bucket_remove(c, intid);
+      if (want != Chunk::kNoBucket) bucket_insert(c, intid, want);
     }
   }
 }
@@ -245,7 +245,7 @@ void LpiTable::acknowledge(uint32_t intid) {
   const uint64_t bit = 1ull << (i % 64);
   c->pending[i / 64].fetch_and(~bit, std::memory_order_acq_rel);
   c->queued[i / 64] &= ~bit;
-  bucket_remove(intid);
+  bucket_remove(*c, intid);
 }
 
 bool LpiTable::write_pending(GuestMemory& mem, uint64_t pend_pa, bool clear) {

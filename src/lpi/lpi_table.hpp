@@ -101,8 +101,11 @@ class LpiTable {
   using Dir = std::array<std::atomic<Chunk*>, 1u << kDirShift>;
   // words: the 64-LPI words of c that changed (bit w: LPIs base + 64w ..).
   void mark_dirty(Chunk* c, uint32_t words);
-  void bucket_insert(uint32_t intid, uint8_t bucket);
-  void bucket_remove(uint32_t intid);
+  void bucket_insert(uint32_t intid, uint8_t bucket) { bucket_insert(*find(intid), intid, bucket); }
+  void bucket_remove(uint32_t intid) { bucket_remove(*find(intid), intid); }
+  // The same with the LPI's chunk already in hand (process, acknowledge: one directory walk less).
+  void bucket_insert(Chunk& c, uint32_t intid, uint8_t bucket);
+  void bucket_remove(Chunk& c, uint32_t intid);
   void reevaluate(Chunk& c, uint32_t words);
   template <class F>
   void for_each_chunk(F&& f) const;
