@@ -8,7 +8,8 @@
 //  - pending bits and configuration bytes are atomics. Any thread may set or clear a pending bit
 //    (MSI injection, DirectLPI, ITS commands) or store a configuration byte (INV/INVALL) without a
 //    lock; it then marks the chunk dirty (a lock-free push onto this table's dirty stack) and asks
-//    the owning CPU to update.
+//    the owning CPU to update (for a newly pending LPI: GicCore::post_lpi, which leaves it on the
+//    stack when the CPU's IRQ line is already up; the owner's next selection takes it in).
 //  - everything else (queued bits, priority buckets) belongs to the owning CPU and is touched only
 //    under its CpuLock, by process(), best(), acknowledge() and the enable/disable operations.
 //  - chunks are never freed while the GIC lives, so a pointer obtained from find() stays valid.
