@@ -40,7 +40,7 @@ TEST(CpuLockConcurrency, MutualExclusionAndEverySleeperWoken) {
   static CpuLock lock;  // static: detached threads of a failed run must not outlive it
   static uint64_t counter = 0;
   counter = 0;
-  constexpr unsigned kThreads = 6, kIters = 20000;
+  constexpr unsigned kThreads = 6, kIters = 5000;
   std::atomic<unsigned> done{0};
   std::vector<std::thread> ts;
   for (unsigned t = 0; t < kThreads; ++t)
@@ -75,7 +75,7 @@ TEST(CpuLockConcurrency, EveryRequestedUpdateRunsAfterTheRequest) {
     applied = gen.load(std::memory_order_seq_cst);
     ++updates;
   };
-  constexpr unsigned kRequesters = 3, kLockers = 3, kIters = 20000;
+  constexpr unsigned kRequesters = 3, kLockers = 3, kIters = 10000;
   std::atomic<unsigned> done{0};
   std::vector<std::thread> ts;
   for (unsigned t = 0; t < kRequesters; ++t)

@@ -70,7 +70,7 @@ TEST(CpuDeliveryConcurrency, SleepingVcpuIsWokenForEveryNewlyPendingLpi) {
   // vCPU drains, other events arrive with its line up (the lock-free post), and when it has
   // drained everything they arrive with the line down (the updating kick).
   constexpr unsigned kInjectors = 2;
-  constexpr uint64_t kPerInjector = 60000;
+  constexpr uint64_t kPerInjector = 20000;
   std::array<std::atomic<uint64_t>, kEvents> sent{}, acked{};
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> lost_wakeups{0}, invented{0}, spurious_on_irq{0}, blocked{0};
@@ -232,7 +232,7 @@ TEST(CpuDeliveryConcurrency, ReplacedLineNotifierIsNeverCalledAfterTheReplacemen
     std::atomic<bool> retired{false};
     std::atomic<uint64_t> calls{0}, late{0};
   };
-  constexpr unsigned kGens = 60;
+  constexpr unsigned kGens = 30;
   static std::array<Gen, kGens> gens;  // static: outlives any (buggy) late call
   for (auto& gen : gens) {
     gen.retired.store(false);
