@@ -43,14 +43,6 @@ uint8_t CpuInterface::group_priority_mask(Group g) const {
   return uint8_t(0xffu << (b + 1));
 }
 
-uint8_t CpuInterface::running_priority() const {
-  for (unsigned r = 0; r < nr_apr(); ++r) {
-    const uint32_t bits = apr[0][r] | apr[1][r];
-    if (bits) return uint8_t((r * 32 + unsigned(__builtin_ctz(bits))) << (8 - pre_bits_));
-  }
-  return 0xff;
-}
-
 int CpuInterface::highest_active_group() const {
   for (unsigned r = 0; r < nr_apr(); ++r) {
     const uint32_t g0 = apr[0][r], g1 = apr[1][r];
@@ -59,20 +51,6 @@ int CpuInterface::highest_active_group() const {
     return (g0 >> low) & 1 ? 0 : 1;
   }
   return -1;
-}
-
-bool CpuInterface::can_signal(const Hppi& h) const {
-  if (!h.valid() || !igrpen[size_t(h.group)]) return false;
-  if (h.priority >= pmr) return false;
-  const uint8_t rprio = running_priority();
-  if (rprio == 0xff) return true;
-  const uint8_t m = group_priority_mask(h.group);
-  return uint8_t(h.priority & m) < uint8_t(rprio & m);
-}
-
-int CpuInterface::lines() const {
-  if (!can_signal(hppi)) return 0;
-  return hppi.group == Group::g1 ? VGIC_LINE_IRQ : VGIC_LINE_FIQ;
 }
 
 void CpuInterface::activate_priority(const Hppi& h) {

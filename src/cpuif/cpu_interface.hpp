@@ -43,15 +43,33 @@ class CpuInterface {
   // Mask that keeps the group-priority bits of a priority for an interrupt of group g
   // (the GroupBits() pseudocode, IHI0069 4.8.5).
   uint8_t group_priority_mask(Group g) const;
-  // ICC_RPR: priority of the highest active priority, or 0xff (idle).
-  uint8_t running_priority() const;
+  // ICC_RPR: priority of the highest active priority, or 0xff (idle). Inline, with can_signal and
+  // lines: they run on every update and acknowledge (issue 7).
+  uint8_t running_priority() const {
+    const unsigned n = nr_apr();
+    for (unsigned r = 0; r < n; ++r) {
+      const uint32_t bits = apr[0][r] | apr[1][r];
+      if (bits) return uint8_t((r * 32 + unsigned(__builtin_ctz(bits))) << (8 - pre_bits_));
+    }
+    return 0xff;
+  }
   // Group of the highest active priority, or -1 when no priority is active.
   int highest_active_group() const;
   // Whether h may be signalled now: its group is enabled here, it is above the priority mask, and
   // its group priority is higher than the running priority (IHI0069 4.8.6).
-  bool can_signal(const Hppi& h) const;
+  bool can_signal(const Hppi& h) const {
+    if (!h.valid() || !igrpen[size_t(h.group)]) return false;
+    if (h.priority >= pmr) return false;
+    const uint8_t rprio = running_priority();
+    if (rprio == 0xff) return true;
+    const uint8_t m = group_priority_mask(h.group);
+    return uint8_t(h.priority & m) < uint8_t(rprio & m);
+  }
   // Output lines for the current hppi: bit 0 IRQ (group 1), bit 1 FIQ (group 0).
-  int lines() const;
+  int lines() const {
+    if (!can_signal(hppi)) return 0;
+    return hppi.group == Group::g1 ? VGIC_LINE_IRQ : VGIC_LINE_FIQ;
+  }
 
   // Record h's group priority as active (on acknowledge).
   void activate_priority(const Hppi& h);

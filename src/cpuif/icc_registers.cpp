@@ -154,6 +154,14 @@ const SysregDesc* find(uint32_t enc, unsigned& index) {
   return &d;
 }
 
+// Out of line: the message is built only here, so the common path keeps a small frame (issue 7).
+[[gnu::cold, gnu::noinline]] SysregResult undefined_access(GicCore& gic, const SysregDesc& d, unsigned cpu,
+                                                          uint32_t enc, bool is_write, uint64_t value) {
+  gic.log().guest_error("sysreg-undefined", "icc", cpu, enc, value,
+                        std::string(d.name) + (is_write ? ": write" : ": read") + " is UNDEFINED");
+  return SysregResult::undefined;
+}
+
 template <class Op>
 SysregResult run(GicCore& gic, unsigned cpu, uint32_t enc, bool is_write, uint64_t value, Op&& op) {
   unsigned index = 0;
@@ -163,11 +171,8 @@ SysregResult run(GicCore& gic, unsigned cpu, uint32_t enc, bool is_write, uint64
   // Active-priority registers beyond the implemented preemption levels do not exist (UNDEFINED),
   // and so does an access in a direction the register does not have (IHI0069 12.2).
   const bool apr = d->count > 1;
-  if ((apr && index >= c.icc.nr_apr()) || (is_write ? !d->write : !d->read)) {
-    gic.log().guest_error("sysreg-undefined", "icc", cpu, enc, value,
-                          std::string(d->name) + (is_write ? ": write" : ": read") + " is UNDEFINED");
-    return SysregResult::undefined;
-  }
+  if ((apr && index >= c.icc.nr_apr()) || (is_write ? !d->write : !d->read)) [[unlikely]]
+    return undefined_access(gic, *d, cpu, enc, is_write, value);
   SysregCtx s{gic, c};
   if (d->locked)
     // The handlers that change a private interrupt (acknowledge, deactivation) mark it themselves.

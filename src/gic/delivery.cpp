@@ -4,6 +4,7 @@
 
 #include "cpuif/icc_regs.hpp"
 #include "gic/gic_core.hpp"
+#include "gicd/gicd_regs.hpp"
 
 namespace gicv3 {
 
@@ -28,8 +29,23 @@ void GicCore::set_ack_notify(unsigned cpu, uint32_t intid, bool on, bool resampl
   mark(dist_.find(intid));
 }
 
-void GicCore::flush_acks() {
-  if (t_acks.empty()) return;
+void GicCore::set_line_notifier(LineNotifier fn) {
+  std::unique_ptr<const LineNotifier> fresh;
+  if (fn) fresh = std::make_unique<const LineNotifier>(std::move(fn));
+  std::lock_guard l(notifier_set_lock_);
+  notifier_.store(fresh.get(), std::memory_order_release);
+  // Quiescence: every call of the old notifier runs inside an update, under that CPU's lock. Once
+  // each CPU lock has been taken and released after the store above, no call can still use it.
+  for (auto& cp : cpus_) {
+    CpuContext& c = *cp;
+    c.lock.lock();
+    c.lock.unlock([&] { update_cpu_locked(c); });
+  }
+  notifier_owner_ = std::move(fresh);  // frees the old one
+}
+
+void GicCore::flush_acks_slow() {
+  gic_detail::t_have_acks = false;
   std::vector<std::pair<unsigned, uint32_t>> acks;
   acks.swap(t_acks);
   if (auto fn = ack_listener_.load(); fn && *fn)
@@ -47,8 +63,9 @@ Hppi GicCore::select_hppi_locked(CpuContext& c) {
   // numeric order is the selection order: lower priority value first, then lower INTID. The best
   // is the smallest offered word of an enabled group (issue 7: a few compares, no branches on
   // Hppi records).
-  const unsigned grp = unsigned(dist_.group_enabled(Group::g0) && c.icc.igrpen[0]) |
-                       unsigned(dist_.group_enabled(Group::g1) && c.icc.igrpen[1]) << 1;
+  const uint32_t dctlr = dist_.ctlr();  // one load of the published GICD_CTLR for both groups
+  const unsigned grp = unsigned(GICD_CTLR::EnableGrp0::get(dctlr) && c.icc.igrpen[0]) |
+                       unsigned(GICD_CTLR::EnableGrp1::get(dctlr) && c.icc.igrpen[1]) << 1;
   if (c.private_dirty) {
     Hppi pb[2];
     c.redist.for_each_candidate([&](uint32_t intid, const Irq& irq) {
@@ -66,12 +83,6 @@ Hppi GicCore::select_hppi_locked(CpuContext& c) {
   offer(c.private_best[1]);
   offer(dist_.best_targeted(c.index, Group::g0));
   offer(dist_.best_targeted(c.index, Group::g1));
-  // LPIs are always Group 1 (IHI0069 5.1) and are delivered only while EnableLPIs is set.
-  if (LpiTable* lpis = c.redist.lpis.get(); lpis && c.redist.enable_lpis && (grp & 2)) {
-    lpis->process();
-    uint8_t prio;
-    if (const uint32_t intid = lpis->best(prio)) offer(pack_candidate(prio, intid, Group::g1));
-  }
   // 1-of-N SPIs are offered to every participating CPU (awake, group enabled at its interface);
   // the first to acknowledge takes it (IHI0069 12.9, GICD_IROUTER<n>.Interrupt_Routing_Mode: the
   // choice of PE is IMPLEMENTATION DEFINED; see docs/spec-deviations.md, row 22). grp already
@@ -80,20 +91,54 @@ Hppi GicCore::select_hppi_locked(CpuContext& c) {
     offer(dist_.best_1ofn(Group::g0));
     offer(dist_.best_1ofn(Group::g1));
   }
+  // Kept for the update after an LPI acknowledge (update_cpu_locked): everything but the LPIs.
+  c.other_best = best;
+  c.lpis_offered = false;
+  // LPIs are always Group 1 (IHI0069 5.1) and are delivered only while EnableLPIs is set.
+  if (LpiTable* lpis = c.redist.lpis.get(); lpis && c.redist.enable_lpis && (grp & 2)) {
+    lpis->process();
+    c.lpis_offered = true;
+    uint8_t prio;
+    if (const uint32_t intid = lpis->best(prio)) offer(pack_candidate(prio, intid, Group::g1));
+  }
+  return hppi_of(best);
+}
+
+Hppi GicCore::hppi_of(uint64_t best) {
   if (best == ~uint64_t(0)) return Hppi{};
   return Hppi{candidate_intid(best), candidate_priority(best), candidate_group(best)};
+}
+
+Hppi GicCore::reselect_after_lpi_ack(CpuContext& c) {
+  // The acknowledge changed only the LPI buckets (it took their best), and no other candidate has
+  // changed since the last selection without a kick that will run a full one after this update
+  // (every such change is made under this lock, which marks it, or is published and followed by
+  // a kick). So the new HPPI is the best of the non-LPI candidates that selection saw and the new
+  // head of the LPI buckets: no rescan of the other sources (issue 7).
+  uint64_t best = c.other_best;
+  uint8_t prio;
+  if (const uint32_t intid = c.redist.lpis->best(prio); intid)
+    if (const uint64_t p = pack_candidate(prio, intid, Group::g1); p < best) best = p;
+  return hppi_of(best);
 }
 
 void GicCore::update_cpu_locked(CpuContext& c) {
   // reuse_hppi: the operation under this lock hold changed no candidate (see CpuContext), so the
   // selection made at the last update still stands; only the lines can have changed.
-  if (!c.reuse_hppi) c.icc.hppi = select_hppi_locked(c);
+  // LPIs posted without an update (post_lpi) are taken in as well.
+  // lpi_acked: this hold acknowledged an LPI and changed nothing else (see reselect_after_lpi_ack).
+  // Both flags hold for this one update: the updates drained for kicks after it select in full.
+  if (c.lpi_acked && !c.private_dirty && !lpis_posted(c))
+    c.icc.hppi = reselect_after_lpi_ack(c);
+  else if (!c.reuse_hppi || lpis_posted(c))
+    c.icc.hppi = select_hppi_locked(c);
   c.reuse_hppi = false;
+  c.lpi_acked = false;
   const int lines = c.icc.lines();
   c.lines.store(lines, std::memory_order_release);
   if (lines != c.notified_lines) {
     c.notified_lines = lines;
-    if (auto fn = notifier_.load(); fn && *fn) (*fn)(c.index, lines);
+    if (const LineNotifier* fn = notifier_.load(std::memory_order_acquire)) (*fn)(c.index, lines);
   }
 }
 
@@ -116,6 +161,7 @@ uint32_t GicCore::highest_pending(CpuContext& c, Group g) {
   // c.icc.hppi is current when the lock is taken (see acknowledge()), and a read changes nothing,
   // so the update on the way out need not select again.
   c.reuse_hppi = true;
+  if (lpis_posted(c)) c.icc.hppi = select_hppi_locked(c);  // LPIs posted while the IRQ line was up
   const Hppi& h = c.icc.hppi;
   if (!h.valid() || h.group != g || !c.icc.igrpen[size_t(g)]) return Intid::kSpurious;
   return h.intid;
@@ -129,8 +175,10 @@ uint32_t GicCore::acknowledge(CpuContext& c, Group g) {
   // this CPU's candidates is made under its lock or followed by a kick, and both recompute
   // c.icc.hppi before the lock is free again, so it is current when the lock is taken (a change
   // whose kick is still on its way is concurrent with this acknowledge and may order after it).
-  for (bool first = true;; first = false) {
-    if (!first) c.icc.hppi = select_hppi_locked(c);
+  // The exception are LPIs posted while the IRQ line was up (post_lpi): they wait on the dirty
+  // stack, and then the selection runs first.
+  for (bool current = !lpis_posted(c);; current = false) {
+    if (!current) c.icc.hppi = select_hppi_locked(c);
     const Hppi h = c.icc.hppi;
     // IHI0069 12.2.10/11: IAR<n> returns the HPPI only if it belongs to group n and may be
     // signalled; otherwise the spurious INTID 1023, and nothing changes.
@@ -141,6 +189,9 @@ uint32_t GicCore::acknowledge(CpuContext& c, Group g) {
     const Intid id{h.intid};
     if (id.is_lpi()) {
       c.redist.lpis->acknowledge(h.intid);  // LPIs have no active state
+      // Only if the selection that chose it also saw the other sources (it always does when it
+      // offered an LPI).
+      c.lpi_acked = c.lpis_offered;
     } else if (id.is_private()) {
       c.redist.find(h.intid)->activate();
       c.private_dirty = true;
@@ -177,7 +228,10 @@ void GicCore::deactivate(CpuContext& c, uint32_t intid, int group_check) {
       irq->line = false;  // lowered here, atomically with the deactivation (see Irq::resample)
       irq->resample = false;
     }
-    if (irq->ack_notify) t_acks.emplace_back(c.index, intid);
+    if (irq->ack_notify) {
+      t_acks.emplace_back(c.index, intid);
+      gic_detail::t_have_acks = true;
+    }
     return true;
   };
   if (id.is_private()) {
@@ -193,14 +247,17 @@ void GicCore::end_of_interrupt(CpuContext& c, Group g, uint32_t intid) {
   // A priority drop changes no candidate, only whether the HPPI may be signalled; so does the EOI
   // of an LPI (no active state) or any EOI with EOImode 1 (no deactivation). Then the update on
   // the way out keeps the selection and recomputes the lines only.
-  if (const Intid id{intid}; c.icc.eoimode || !(id.is_private() || id.is_shared())) c.reuse_hppi = true;
-  if (Intid{intid}.is_special()) return;  // EOI of a special INTID has no effect (IHI0069 12.2.9)
+  const Intid id{intid};
+  const bool drop_only = c.icc.eoimode || !(id.is_private() || id.is_shared());
+  if (drop_only) c.reuse_hppi = true;
+  if (id.is_special()) return;  // EOI of a special INTID has no effect (IHI0069 12.2.9)
   if (!c.icc.drop_priority(g)) {
     log_.guest_error("eoi-no-active", "icc", c.index, intid, 0,
                      "EOIR with no active priority of that group (broken nesting) ignored");
     return;
   }
-  if (c.icc.eoimode) return;  // EOImode 1: priority drop only; ICC_DIR deactivates
+  // EOImode 1: priority drop only, ICC_DIR deactivates; an LPI has no active state (IHI0069 5.1).
+  if (drop_only) return;
   deactivate(c, intid, int(g));
 }
 

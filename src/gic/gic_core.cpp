@@ -91,6 +91,27 @@ void GicCore::kick(unsigned cpu) {
   c.lock.request_update([&] { update_cpu_locked(c); });
 }
 
+void GicCore::post_lpi(unsigned cpu) {
+  CpuContext& c = *cpus_[cpu];
+  // The LPI's pending bit is set and its chunk is on the dirty stack: that is the mailbox the owner
+  // drains (LpiTable::process) at its next selection. A selection is needed now only if the
+  // output lines can change. They cannot when the IRQ line is already up: the current HPPI is then
+  // a signalled Group 1 interrupt, and a newly pending LPI (Group 1) either stays behind it or
+  // replaces it with a higher priority, which passes the same priority-mask and running-priority
+  // checks (IHI0069 4.8.6), so the lines stay "IRQ" either way. So the injector takes no lock.
+  //
+  // Why nothing is lost: the lock word is read after the pending bit and the dirty-stack push
+  // (seq_cst RMWs); every hold takes the lock with a seq_cst CAS and reads the dirty stack with
+  // seq_cst loads. If the lock is free here, any later hold comes after this load in the single
+  // total order, so it finds the chunk on the stack (or a process() that already took it in), and
+  // acknowledge(), highest_pending() and update_cpu_locked() re-select whenever the stack is not
+  // empty (lpis_posted). The lines read here are those of the last update (the lock is free, and
+  // every hold updates before it releases) or of a later hold, which already saw this LPI. If the
+  // lock is held, the holder may have sampled the stack already: request the update as before.
+  if (!c.lock.held() && c.lines.load(std::memory_order_seq_cst) == VGIC_LINE_IRQ) return;
+  kick(cpu);
+}
+
 void GicCore::kick(const CpuSet& set) {
   if (set.empty()) return;
   for (unsigned i = 0; i < nr_cpus(); ++i)

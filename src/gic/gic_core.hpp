@@ -36,6 +36,12 @@
 
 namespace gicv3 {
 
+namespace gic_detail {
+// Whether this thread collected deactivation notifications (GicCore::flush_acks). A trivially
+// initialized thread_local, so the check is one TLS load, without a lazy-initialization wrapper.
+inline thread_local constinit bool t_have_acks = false;
+}  // namespace gic_detail
+
 struct CpuContext {
   CpuContext(const Config& cfg, unsigned cpu, HostBudget& budget) : index(cpu), redist(cfg, cpu, budget), icc(cfg) {}
   const unsigned index;
@@ -55,6 +61,13 @@ struct CpuContext {
   // kicks (LPIs, SPIs) therefore never rescan them (issue 7).
   bool private_dirty = true;
   uint64_t private_best[2] = {0, 0};  // pack_candidate() words, 0: none
+  // Under lock, set by each full selection: the best candidate of an enabled group among every
+  // source but the LPIs (~0: none), and whether the LPIs were offered. After an IAR that took an
+  // LPI (lpi_acked, cleared by the next update), the update combines other_best with the new head
+  // of the LPI buckets instead of selecting again (issue 7; GicCore::reselect_after_lpi_ack).
+  uint64_t other_best = ~uint64_t(0);
+  bool lpis_offered = false;
+  bool lpi_acked = false;
 };
 
 class GicCore;
@@ -127,6 +140,15 @@ class GicCore {
   // Asks each CPU in set to recompute its outputs (never blocks on a busy CPU).
   void kick(const CpuSet& set);
   void kick(unsigned cpu);
+  // After an LPI became newly pending on cpu (set_pending reported newly set): updates cpu only if
+  // its lines can change (lock-free when its IRQ line is already up; see gic_core.cpp).
+  void post_lpi(unsigned cpu);
+  // Whether LPI changes were posted to c that its last selection has not taken in (CPU lock held):
+  // c.icc.hppi may then be stale and is recomputed before use.
+  static bool lpis_posted(const CpuContext& c) {
+    const LpiTable* l = c.redist.lpis.get();
+    return l && l->has_dirty();
+  }
   // Runs f() with c's lock held, then recomputes c's outputs and releases. touches_private:
   // f may change c's private interrupts (false only where f marks c.private_dirty itself).
   template <class F>
@@ -186,7 +208,11 @@ class GicCore {
   // resample, its deactivation also lowers its input line (irqfd resample).
   void set_ack_notify(unsigned cpu, uint32_t intid, bool on, bool resample = false);
   // Fires the notifications collected on this thread (called where vgic released its locks).
-  void flush_acks();
+  // Inline check: it runs after every system-register access (issue 7).
+  void flush_acks() {
+    if (gic_detail::t_have_acks) [[unlikely]]
+      flush_acks_slow();
+  }
 
   // Every command an ITS executed, with its outcome (tools: replay, tracing). Lock held: the
   // observer must not call back into vgic.
@@ -206,10 +232,14 @@ class GicCore {
     sei_notifier_.store(std::make_shared<const SystemErrorNotifier>(std::move(fn)));
   }
 
-  // Line notifier (may be replaced at any time; see vgic.h).
-  void set_line_notifier(LineNotifier fn) { notifier_.store(std::make_shared<const LineNotifier>(std::move(fn))); }
+  // Line notifier (may be replaced at any time; see vgic.h). Takes every CPU lock in turn: not
+  // from inside a notifier or with a vgic lock held.
+  void set_line_notifier(LineNotifier fn);
 
  private:
+  void flush_acks_slow();
+  static Hppi hppi_of(uint64_t packed_best);
+  Hppi reselect_after_lpi_ack(CpuContext& c);
   Hppi select_hppi_locked(CpuContext& c);  // CPU lock only: reads the Distributor's published state
   bool consume_lpi_pending_locked(CpuContext& c, uint32_t intid);
   void deactivate(CpuContext& c, uint32_t intid, int group_check);
@@ -222,7 +252,13 @@ class GicCore {
   Distributor dist_;
   std::vector<std::unique_ptr<CpuContext>> cpus_;
   std::vector<std::unique_ptr<Its>> its_;
-  std::atomic<std::shared_ptr<const LineNotifier>> notifier_;
+  // The line notifier is called on every line change (twice per delivery cycle), so it is read
+  // with one plain acquire load instead of an atomic shared_ptr's lock and reference counts
+  // (issue 7). Every call runs under that CPU's lock, so set_line_notifier() frees the old one
+  // after each CPU lock has been free once (no call can still be using it). Null: none.
+  std::atomic<const LineNotifier*> notifier_{nullptr};
+  std::unique_ptr<const LineNotifier> notifier_owner_;  // under notifier_set_lock_
+  std::mutex notifier_set_lock_;
   std::atomic<std::shared_ptr<const SystemErrorNotifier>> sei_notifier_;
   std::atomic<std::shared_ptr<const CommandObserver>> cmd_observer_;
   std::atomic<std::shared_ptr<const AckListener>> ack_listener_;

@@ -17,7 +17,7 @@ bool GicCore::make_lpi_pending(unsigned cpu, uint32_t intid) {
     }
     r.lpis->set_pending(intid);
   }
-  kick(cpu);
+  post_lpi(cpu);
   return true;
 }
 

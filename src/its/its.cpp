@@ -116,7 +116,7 @@ bool Its::try_lockfree(uint32_t devid, uint32_t eventid, MsiOutcome& out) {
   }
   bool newly = false;
   r.lpis->set_pending_in(*lpis, e.intid, &newly);
-  if (newly) gic_.kick(cpu);
+  if (newly) gic_.post_lpi(cpu);
   // Remember the translation for the next MSI if no command runs. Holding lock_ inside the read
   // section proves that every command that completed has had its grace period without waiting for
   // this reader, so what this reader saw is current (a command's writes precede its synchronize()).
@@ -145,7 +145,7 @@ MsiOutcome Its::signal_msi(uint32_t devid, uint32_t eventid) {
     if (cache_.lookup(devid, eventid, hit)) {
       bool newly = false;
       gic_.cpu(hit.cpu).redist.lpis->set_pending_in(*hit.chunk, hit.intid, &newly);
-      if (newly) gic_.kick(hit.cpu);
+      if (newly) gic_.post_lpi(hit.cpu);
       return MsiOutcome::pending;
     }
     if (MsiOutcome out; try_lockfree(devid, eventid, out)) return out;

@@ -70,11 +70,13 @@ LpiTable::Chunk* LpiTable::get_or_create(uint32_t intid, const GuestMemory& mem,
 
 void LpiTable::mark_dirty(Chunk* c, uint32_t words) {
   // Already queued for the owner (some word was dirty): it takes these words too.
-  if (c->dirty.fetch_or(words, std::memory_order_acq_rel)) return;
+  // seq_cst here and on the push: GicCore::post_lpi reads the CPU lock word after them and relies
+  // on the single total order (no extra instruction on x86).
+  if (c->dirty.fetch_or(words, std::memory_order_seq_cst)) return;
   Chunk* head = dirty_head_.load(std::memory_order_relaxed);
   do {
     c->next_dirty = head;
-  } while (!dirty_head_.compare_exchange_weak(head, c, std::memory_order_release, std::memory_order_relaxed));
+  } while (!dirty_head_.compare_exchange_weak(head, c, std::memory_order_seq_cst, std::memory_order_relaxed));
 }
 
 bool LpiTable::set_pending(uint32_t intid, bool* newly_set) {
@@ -153,8 +155,8 @@ void LpiTable::reload_all_config(const GuestMemory& mem, uint64_t prop_pa) {
 
 // --- Owner side ---------------------------------------------------------------------------
 
-void LpiTable::bucket_insert(uint32_t intid, uint8_t b) {
-  Chunk* c = find(intid);
+void LpiTable::bucket_insert(Chunk& chunk, uint32_t intid, uint8_t b) {
+  Chunk* c = &chunk;
   const unsigned i = intid - c->base;
   c->bucket[i] = b;
   c->next[i] = kNone;
@@ -169,8 +171,8 @@ void LpiTable::bucket_insert(uint32_t intid, uint8_t b) {
   nonempty_ |= 1ull << b;
 }
 
-void LpiTable::bucket_remove(uint32_t intid) {
-  Chunk* c = find(intid);
+void LpiTable::bucket_remove(Chunk& chunk, uint32_t intid) {
+  Chunk* c = &chunk;
   const unsigned i = intid - c->base;
   const uint8_t b = c->bucket[i];
   if (b == Chunk::kNoBucket) return;
@@ -209,16 +211,16 @@ void LpiTable::reevaluate(Chunk& c, uint32_t words) {
       uint8_t want = Chunk::kNoBucket;
       if (p && (cfg & LPI_CONFIG::kEnable)) want = uint8_t((cfg & LPI_CONFIG::kPriorityMask & pri_mask_) >> 2);
       if (want == c.bucket[i]) continue;
-      bucket_remove(intid);
-      if (want != Chunk::kNoBucket) bucket_insert(intid, want);
+      bucket_remove(c, intid);
+      if (want != Chunk::kNoBucket) bucket_insert(c, intid, want);
     }
   }
 }
 
 void LpiTable::process() {
   // Nothing signalled (the common case on an update for another reason): no locked exchange.
-  if (!dirty_head_.load(std::memory_order_relaxed)) return;
-  Chunk* c = dirty_head_.exchange(nullptr, std::memory_order_acquire);
+  if (!has_dirty()) return;
+  Chunk* c = dirty_head_.exchange(nullptr, std::memory_order_seq_cst);
   while (c) {
     Chunk* next = c->next_dirty;
     // Take the dirty words and clear them before reading the bits: a change made after this point
@@ -243,7 +245,7 @@ void LpiTable::acknowledge(uint32_t intid) {
   const uint64_t bit = 1ull << (i % 64);
   c->pending[i / 64].fetch_and(~bit, std::memory_order_acq_rel);
   c->queued[i / 64] &= ~bit;
-  bucket_remove(intid);
+  bucket_remove(*c, intid);
 }
 
 bool LpiTable::write_pending(GuestMemory& mem, uint64_t pend_pa, bool clear) {

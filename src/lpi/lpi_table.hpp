@@ -8,7 +8,8 @@
 //  - pending bits and configuration bytes are atomics. Any thread may set or clear a pending bit
 //    (MSI injection, DirectLPI, ITS commands) or store a configuration byte (INV/INVALL) without a
 //    lock; it then marks the chunk dirty (a lock-free push onto this table's dirty stack) and asks
-//    the owning CPU to update.
+//    the owning CPU to update (for a newly pending LPI: GicCore::post_lpi, which leaves it on the
+//    stack when the CPU's IRQ line is already up; the owner's next selection takes it in).
 //  - everything else (queued bits, priority buckets) belongs to the owning CPU and is touched only
 //    under its CpuLock, by process(), best(), acknowledge() and the enable/disable operations.
 //  - chunks are never freed while the GIC lives, so a pointer obtained from find() stays valid.
@@ -68,6 +69,10 @@ class LpiTable {
   // Re-reads the configuration of every existing chunk (INVALL, GICR_INVALLR).
   void reload_all_config(const GuestMemory& mem, uint64_t prop_pa);
 
+  // Whether changes are waiting on the dirty stack (owner: its buckets may be behind). seq_cst:
+  // pairs with the injector's lock-word check in GicCore::post_lpi.
+  bool has_dirty() const { return dirty_head_.load(std::memory_order_seq_cst) != nullptr; }
+
   // --- Owner (CPU lock held).
   // Takes every change signalled since the last call into the priority buckets.
   void process();
@@ -97,8 +102,11 @@ class LpiTable {
   using Dir = std::array<std::atomic<Chunk*>, 1u << kDirShift>;
   // words: the 64-LPI words of c that changed (bit w: LPIs base + 64w ..).
   void mark_dirty(Chunk* c, uint32_t words);
-  void bucket_insert(uint32_t intid, uint8_t bucket);
-  void bucket_remove(uint32_t intid);
+  void bucket_insert(uint32_t intid, uint8_t bucket) { bucket_insert(*find(intid), intid, bucket); }
+  void bucket_remove(uint32_t intid) { bucket_remove(*find(intid), intid); }
+  // The same with the LPI's chunk already in hand (process, acknowledge: one directory walk less).
+  void bucket_insert(Chunk& c, uint32_t intid, uint8_t bucket);
+  void bucket_remove(Chunk& c, uint32_t intid);
   void reevaluate(Chunk& c, uint32_t words);
   template <class F>
   void for_each_chunk(F&& f) const;
