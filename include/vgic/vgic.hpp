@@ -172,6 +172,8 @@ class Gic {
   // Full snapshot (see vgic_save / vgic_restore in vgic.h for the contract and what is stored).
   Status save(std::vector<uint8_t>& out);
   Status save(std::ostream& out);
+  // Into buf, as vgic_save: len is the bytes written, or on Errc::no_space the bytes needed.
+  Status save(std::span<uint8_t> buf, size_t& len);
   Status restore(std::span<const uint8_t> blob);
   Status restore(std::istream& in);
 

@@ -177,15 +177,7 @@ int vgic_vcpu_running(vgic* g, unsigned cpu, int running) {
 int vgic_save(vgic* g, void* buf, size_t* len) {
   if (!g) return null_handle("vgic_save");
   if (!len) return ret({gicv3::Errc::fault, "vgic_save: len is NULL"});
-  std::vector<uint8_t> blob;
-  if (gicv3::Status s = g->gic->save(blob); !s.ok()) return ret(s);
-  const size_t cap = *len;
-  *len = blob.size();
-  if (!buf || cap < blob.size())
-    return ret({gicv3::Errc::no_space, "vgic_save: the snapshot needs " + std::to_string(blob.size()) + " bytes, the buffer holds " +
-                                           std::to_string(buf ? cap : 0)});
-  std::memcpy(buf, blob.data(), blob.size());
-  return 0;
+  return ret(g->gic->save(std::span<uint8_t>(static_cast<uint8_t*>(buf), buf ? *len : 0), *len));
 }
 
 int vgic_restore(vgic* g, const void* buf, size_t len) {

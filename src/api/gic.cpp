@@ -335,6 +335,21 @@ Status Gic::save(std::vector<uint8_t>& out) {
   return {};
 }
 
+Status Gic::save(std::span<uint8_t> buf, size_t& len) {
+  if (impl_->core.any_vcpu_running())
+    return {Errc::busy, "vgic_save: a vCPU is declared running (vgic_vcpu_running); stop every vCPU first"};
+  snapshot::Model m;
+  SnapshotAccess::capture(*impl_, m);
+  std::vector<uint8_t> blob;  // only when the buffer is smaller than the blob's upper bound
+  if ((len = snapshot::encode_into(m, buf, blob))) return {};
+  len = blob.size();
+  if (blob.size() > buf.size())
+    return {Errc::no_space, "vgic_save: the snapshot needs " + std::to_string(blob.size()) + " bytes, the buffer holds " +
+                                std::to_string(buf.size())};
+  std::copy(blob.begin(), blob.end(), buf.begin());
+  return {};
+}
+
 Status Gic::save(std::ostream& out) {
   std::vector<uint8_t> blob;
   if (Status s = save(blob); !s.ok()) return s;

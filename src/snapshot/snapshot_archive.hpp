@@ -79,6 +79,10 @@ class Encoder {
  public:
   static constexpr bool kDecoding = false;
   Encoder() = default;
+  // Writes into `external` (vgic_save's caller buffer: no copy) while the blob fits there; if it
+  // outgrows it, the bytes so far move to an owned buffer and take() returns the blob.
+  explicit Encoder(std::span<uint8_t> external)
+      : base_(external.data()), cur_(base_), end_(base_ ? base_ + external.size() : nullptr) {}
   Encoder(const Encoder&) = delete;  // holds pointers into its own buffer
   Encoder& operator=(const Encoder&) = delete;
 
@@ -106,13 +110,15 @@ class Encoder {
     uint8_t* p = grow(n);
     for (unsigned i = 0; i < n; ++i) p[i] = uint8_t(v >> (8 * i));
   }
-  void patch_u64(size_t at, uint64_t v) { store_le(buf_.data() + at, v); }
-  size_t size() const { return size_t(cur_ - buf_.data()); }
-  std::span<const uint8_t> bytes_so_far() const { return {buf_.data(), size()}; }
-  // The blob; the Encoder is empty afterwards.
+  void patch_u64(size_t at, uint64_t v) { store_le(base_ + at, v); }
+  size_t size() const { return size_t(cur_ - base_); }
+  std::span<const uint8_t> bytes_so_far() const { return {base_, size()}; }
+  // Whether every byte so far is in the external buffer given at construction.
+  bool in_external() const { return base_ && base_ != buf_.data(); }
+  // The blob in the owned buffer; the Encoder is empty afterwards.
   std::vector<uint8_t> take() {
     buf_.resize(size());
-    cur_ = end_ = nullptr;
+    base_ = cur_ = end_ = nullptr;
     return std::move(buf_);
   }
 
@@ -127,15 +133,19 @@ class Encoder {
     cur_ += n;
     return p;
   }
-  size_t room_size() const { return buf_.size(); }
+  size_t room_size() const { return size_t(end_ - base_); }
   void rebuffer(size_t bytes) {
     const size_t used = size();
+    const bool external = in_external();
     buf_.resize(bytes);
-    cur_ = buf_.data() + used;
-    end_ = buf_.data() + buf_.size();
+    if (external && used) std::memcpy(buf_.data(), base_, used);
+    base_ = buf_.data();
+    cur_ = base_ + used;
+    end_ = base_ + buf_.size();
   }
 
-  std::vector<uint8_t> buf_;  // [data, cur_) written; [cur_, end_) room to grow
+  std::vector<uint8_t> buf_;  // owned storage, once the external buffer (if any) is outgrown
+  uint8_t* base_ = nullptr;   // [base_, cur_) written; [cur_, end_) room to grow
   uint8_t* cur_ = nullptr;
   uint8_t* end_ = nullptr;
 };

@@ -146,6 +146,9 @@ struct Model {
 // --- Encoding ----------------------------------------------------------------------------------
 
 std::vector<uint8_t> encode(const Model& m);
+// The same written straight into `out` when the blob's upper bound fits there: returns the bytes
+// written; otherwise 0, with the blob in `overflow`.
+size_t encode_into(const Model& m, std::span<uint8_t> out, std::vector<uint8_t>& overflow);
 // Decodes and checks a whole blob (structure, checksum, version, every field's range and the
 // consistency between sections). No GIC is needed. On failure returns a Status naming the
 // section, field and byte offset.

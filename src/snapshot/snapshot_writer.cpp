@@ -33,8 +33,9 @@ size_t size_bound(const Model& m) {
 
 }  // namespace
 
-std::vector<uint8_t> encode(const Model& m) {
-  Encoder e;
+namespace {
+
+void encode(Encoder& e, const Model& m) {
   e.reserve(size_bound(m));
   e.raw(reinterpret_cast<const uint8_t*>(kMagic), sizeof kMagic);
   e.le(kVersion, 4);
@@ -48,7 +49,22 @@ std::vector<uint8_t> encode(const Model& m) {
   section(e, kTagUserIrq, [&] { fields::user_irq(e, m.config, m.user_irq); });
   e.patch_u64(16, e.size() - kHeaderSize);
   e.le(crc32(e.bytes_so_far()), 4);
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode(const Model& m) {
+  Encoder e;
+  encode(e, m);
   return e.take();
+}
+
+size_t encode_into(const Model& m, std::span<uint8_t> out, std::vector<uint8_t>& overflow) {
+  Encoder e(out);
+  encode(e, m);  // reserve(size_bound) leaves `out` at once when the bound exceeds it
+  if (e.in_external()) return e.size();
+  overflow = e.take();
+  return 0;
 }
 
 }  // namespace gicv3::snapshot

@@ -26,6 +26,21 @@ TEST(SnapshotArchive, FieldsAreLittleEndianAndFixedWidth) {
   EXPECT_EQ(got, want);
 }
 
+TEST(SnapshotArchive, AnOutgrownExternalBufferMovesWhatWasWritten) {
+  std::vector<uint8_t> external(10, 0);
+  Encoder e{std::span<uint8_t>(external)};
+  e.u64(0x1111111111111111ull, "a");
+  EXPECT_TRUE(e.in_external());
+  EXPECT_EQ(external[0], 0x11);
+  e.u64(0x2222222222222222ull, "b");  // 16 bytes do not fit in 10
+  EXPECT_FALSE(e.in_external());
+  e.patch_u64(0, 0x0807060504030201ull);
+  const std::vector<uint8_t> blob = e.take();
+  const std::vector<uint8_t> want = {1, 2, 3, 4, 5, 6, 7, 8, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22};
+  EXPECT_EQ(blob, want);
+  EXPECT_EQ(external[0], 0x11) << "the external buffer is not written after it was outgrown";
+}
+
 TEST(SnapshotArchive, ABufferGrownFieldByFieldHoldsEveryField) {
   // No reserve(): the buffer grows many times while it is written, and patch_u64 writes back
   // into what was written first.

@@ -256,5 +256,22 @@ void fix_crc(std::vector<uint8_t>& b) {
   const uint32_t c = gicv3::snapshot::crc32(std::span<const uint8_t>(b.data(), at));
   for (unsigned i = 0; i < 4; ++i) b[at + i] = uint8_t(c >> (8 * i));
 }
+// vgic_save writes straight into a buffer that holds the blob's upper bound, and otherwise
+// encodes aside and copies: every capacity from the exact size up gives the same bytes.
+TEST(SnapshotApi, EveryBufferLargeEnoughGetsTheSameBlob) {
+  Guest g(irqs_config());
+  build_irqs(g);
+  const std::vector<uint8_t> blob = save(g.gic());
+  for (size_t extra : {size_t(0), size_t(1), blob.size(), size_t(1) << 20}) {
+    std::vector<uint8_t> buf(blob.size() + extra, 0xee);
+    size_t len = buf.size();
+    ASSERT_EQ(vgic_save(g.gic(), buf.data(), &len), 0) << extra << ": " << vgic_last_error();
+    ASSERT_EQ(len, blob.size()) << extra;
+    EXPECT_TRUE(std::equal(blob.begin(), blob.end(), buf.begin())) << extra;
+    EXPECT_TRUE(std::all_of(buf.begin() + ptrdiff_t(len), buf.end(), [](uint8_t b) { return b == 0xee; }))
+        << extra << ": nothing written past the blob";
+  }
+}
+
 }  // namespace
 }  // namespace test::snap
