@@ -1,15 +1,15 @@
 #include "core/trace.hpp"
 
 #include <chrono>
-#include <string>
 
 namespace gicv3 {
 
-void TraceLog::guest_error(const char* kind, const char* frame, unsigned cpu, uint64_t offset,
-                           uint64_t value, std::string_view detail) {
-  guest_errors_.fetch_add(1, std::memory_order_relaxed);
-  std::lock_guard lock(sink_lock_);
-  if (!sink_) return;
+std::unique_lock<std::mutex> TraceLog::admit() {
+  std::unique_lock lock(sink_lock_);
+  if (!sink_) {
+    lock.unlock();
+    return lock;
+  }
   const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::steady_clock::now().time_since_epoch())
                           .count();
@@ -19,15 +19,17 @@ void TraceLog::guest_error(const char* kind, const char* frame, unsigned cpu, ui
   }
   if (in_window_ >= max_per_second_) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
-    return;
+    lock.unlock();
+    return lock;
   }
   ++in_window_;
-  sink_(TraceEvent{kind, frame, cpu, offset, value, std::string(detail)});
+  return lock;
 }
 
 void TraceLog::set_sink(TraceSink sink, unsigned max_per_second) {
   std::lock_guard lock(sink_lock_);
   sink_ = std::move(sink);
+  has_sink_.store(static_cast<bool>(sink_), std::memory_order_relaxed);
   max_per_second_ = max_per_second ? max_per_second : 100;
   in_window_ = 0;
 }

@@ -158,7 +158,7 @@ const SysregDesc* find(uint32_t enc, unsigned& index) {
 [[gnu::cold, gnu::noinline]] SysregResult undefined_access(GicCore& gic, const SysregDesc& d, unsigned cpu,
                                                           uint32_t enc, bool is_write, uint64_t value) {
   gic.log().guest_error("sysreg-undefined", "icc", cpu, enc, value,
-                        std::string(d.name) + (is_write ? ": write" : ": read") + " is UNDEFINED");
+                        [&] { return std::string(d.name) + (is_write ? ": write" : ": read") + " is UNDEFINED"; });
   return SysregResult::undefined;
 }
 

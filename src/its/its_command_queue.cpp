@@ -27,10 +27,12 @@ CommandOutcome Its::execute(const RawCommand& cmd) {
 void Its::report_error(const RawCommand& cmd, const CommandOutcome& o) {
   counters_.command_errors.fetch_add(1, std::memory_order_relaxed);
   const uint8_t op = uint8_t(its_cmd::Opcode::get(cmd[0]));
-  char detail[224];
-  snprintf(detail, sizeof detail, "ITS%u %s: error 0x%06" PRIx32 " (%s); %s", index_, its_command_name(op),
-           o.error_code, o.reason, cfg_.stall_on_error ? "queue stalled" : "command skipped");
-  gic_.log().guest_error("its-command", "gits", TraceLog::kNoCpu, creadr_, cmd[0], detail);
+  gic_.log().guest_error("its-command", "gits", TraceLog::kNoCpu, creadr_, cmd[0], [&] {
+    char detail[224];
+    snprintf(detail, sizeof detail, "ITS%u %s: error 0x%06" PRIx32 " (%s); %s", index_, its_command_name(op),
+             o.error_code, o.reason, cfg_.stall_on_error ? "queue stalled" : "command skipped");
+    return std::string(detail);
+  });
   // SEIS: command errors are reported as System Errors (IHI0069 12.19, GITS_TYPER.SEIS).
   if (cfg_.seis) gic_.system_error(index_, o.error_code);
 }

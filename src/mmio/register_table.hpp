@@ -92,8 +92,8 @@ bool check_access(const RegisterDesc<Ctx>* d, uint32_t off, unsigned size, uint6
   // size must be one of 1, 2, 4, 8 before it is tested against the widths bit set (3 & W8 != 0).
   if (size > 8 || (size & (size - 1)) != 0 || !(d->widths & size) || (off & (size - 1)) != 0) {
     ec.log.guest_error("mmio-width", ec.frame, ec.cpu, off, value,
-                       std::string(d->name) + ": access of " + std::to_string(size) +
-                           " bytes not allowed or misaligned; RAZ/WI");
+                       [&] { return std::string(d->name) + ": access of " + std::to_string(size) +
+                                    " bytes not allowed or misaligned; RAZ/WI"; });
     return false;
   }
   return true;
@@ -109,7 +109,7 @@ uint64_t dispatch_read(std::span<const RegisterDesc<Ctx>> table, Ctx& ctx, uint3
   const RegisterDesc<Ctx>* d = find_register(table, off);
   if (!detail::check_access(d, off, size, 0, false, ec)) return 0;
   if (!d->read) {
-    ec.log.guest_error("mmio-write-only", ec.frame, ec.cpu, off, 0, std::string(d->name) + " is write-only; RAZ");
+    ec.log.guest_error("mmio-write-only", ec.frame, ec.cpu, off, 0, [&] { return std::string(d->name) + " is write-only; RAZ"; });
     return 0;
   }
   const unsigned ub = d->unit_bits();
@@ -131,7 +131,7 @@ void dispatch_write(std::span<const RegisterDesc<Ctx>> table, Ctx& ctx, uint32_t
   if (!detail::check_access(d, off, size, value, true, ec)) return;
   if (!d->write) {
     ec.log.guest_error("mmio-read-only", ec.frame, ec.cpu, off, value,
-                       std::string(d->name) + " is read-only; write ignored");
+                       [&] { return std::string(d->name) + " is read-only; write ignored"; });
     return;
   }
   value &= detail::size_mask(size);

@@ -428,6 +428,24 @@ TEST(ItsSystemErrors, WithoutSeisErrorsAreCountedButNotReported) {
   EXPECT_EQ((f.its.gits_read(0x8) >> 18) & 1, 0u) << "GITS_TYPER.SEIS";
 }
 
+// The trace event of a command error names the ITS, the command and its error encoding, and says
+// what the queue did; its message is built only for an event the sink receives.
+TEST(ItsSystemErrors, ACommandErrorIsTracedWithTheCommandAndItsEncoding) {
+  Fixture f(VGIC_ITS_ERRORS_SKIP);
+  f.base();
+  std::vector<std::string> details;
+  vgic_set_trace_sink(
+      f.g.gic(),
+      [](void* o, const vgic_trace_event* ev) {
+        if (std::string(ev->kind) == "its-command") static_cast<std::vector<std::string>*>(o)->push_back(ev->detail);
+      },
+      &details, 1000);
+  f.its.int_(kUnmappedDev, 0);
+  ASSERT_EQ(details.size(), 1u);
+  EXPECT_EQ(details[0].rfind("ITS0 INT: error 0x010304 (", 0), 0u) << details[0];
+  EXPECT_NE(details[0].find("command skipped"), std::string::npos) << details[0];
+}
+
 TEST(ItsTwoItses, EachHasItsOwnQueuePolicyAndSystemErrors) {
   vgic_config cfg = make_cfg(VGIC_ITS_ERRORS_STALL, {});
   cfg.nr_its = 2;
