@@ -170,7 +170,14 @@ class GicCore {
   // Makes an LPI pending on cpu's redistributor (ITS INT/MSI slow path, GICR_SETLPIR). False if
   // LPIs are disabled there, the INTID is out of the programmed range, or the host budget is out.
   bool make_lpi_pending(unsigned cpu, uint32_t intid);
+  // make_lpi_pending without the wake-up (post_lpi): the caller posts.
+  bool set_lpi_pending_bit(unsigned cpu, uint32_t intid);
   bool clear_lpi_pending(unsigned cpu, uint32_t intid);
+  // MOVI/MOVALL: moves intid's pending state from one redistributor to another. An LPI the target
+  // cannot hold stays pending where it was (docs/spec-deviations.md rows 88, 89), counted as a
+  // guest error. False only then. kick_now = false: the caller kicks both CPUs after a batch of
+  // moves (MOVALL: one update per CPU, not two per LPI).
+  bool move_lpi_pending(unsigned from, unsigned to, uint32_t intid, bool kick_now = true);
   // Re-reads one LPI's configuration byte (ITS INV, GICR_INVLPIR) or all (INVALL, GICR_INVALLR).
   void reload_lpi_config(unsigned cpu, uint32_t intid);
   void reload_all_lpi_config(unsigned cpu);

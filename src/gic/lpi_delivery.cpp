@@ -6,6 +6,12 @@
 namespace gicv3 {
 
 bool GicCore::make_lpi_pending(unsigned cpu, uint32_t intid) {
+  if (!set_lpi_pending_bit(cpu, intid)) return false;
+  post_lpi(cpu);
+  return true;
+}
+
+bool GicCore::set_lpi_pending_bit(unsigned cpu, uint32_t intid) {
   Redistributor& r = cpus_[cpu]->redist;
   if (!r.lpis || !r.lpis_on.load(std::memory_order_acquire)) return false;
   if (intid < Intid::kLpiBase || intid >= r.lpi_limit.load(std::memory_order_acquire)) return false;
@@ -17,7 +23,6 @@ bool GicCore::make_lpi_pending(unsigned cpu, uint32_t intid) {
     }
     r.lpis->set_pending(intid);
   }
-  post_lpi(cpu);
   return true;
 }
 
@@ -26,6 +31,25 @@ bool GicCore::clear_lpi_pending(unsigned cpu, uint32_t intid) {
   if (!r.lpis || !r.lpis->take_pending(intid)) return false;
   kick(cpu);
   return true;
+}
+
+bool GicCore::move_lpi_pending(unsigned from, unsigned to, uint32_t intid, bool kick_now) {
+  LpiTable* src = cpus_[from]->redist.lpis.get();
+  if (!src || !src->take_pending(intid)) return true;  // not pending: nothing to move
+  bool moved = set_lpi_pending_bit(to, intid);
+  if (!moved) {
+    // The target refused it (EnableLPIs = 0, INTID beyond its range, host budget). IHI0069 5.3
+    // MOVI and MOVALL define no outcome for that; vgic keeps the interrupt rather than drop it.
+    // Its chunk exists (it was pending), so putting the bit back allocates nothing.
+    log_.guest_error("lpi-move-refused", "gits", to, intid, from,
+                     "MOVI/MOVALL to a redistributor that cannot hold the LPI; it stays pending on the old one");
+    src->set_pending(intid);
+  }
+  if (kick_now) {
+    kick(from);
+    if (moved) post_lpi(to);
+  }
+  return moved;
 }
 
 bool GicCore::consume_lpi_pending(unsigned cpu, uint32_t intid) {

@@ -77,9 +77,20 @@ uint32_t lpi_operand(Ctx& c, uint32_t off, uint64_t v) {
   c.gic.log().guest_error("lpi-intid", "gicr", c.c.index, off, v, "INTID below 8192 written to a DirectLPI register; ignored");
   return 0;
 }
+// GICR_SETLPIR (IHI0069 12.11) while EnableLPIs == 0, or with an INTID beyond the range that
+// GICR_PROPBASER.IDbits allows, names no LPI this Redistributor can hold: vgic ignores the write
+// and counts it (the LPI is not silently dropped later).
+bool lpi_in_range(Ctx& c, uint32_t off, uint64_t v, uint32_t intid) {
+  const Redistributor& r = c.c.redist;
+  if (r.lpis_on.load(std::memory_order_acquire) && intid < r.lpi_limit.load(std::memory_order_acquire)) return true;
+  c.gic.log().guest_error("lpi-intid", "gicr", c.c.index, off, v,
+                          "DirectLPI write while EnableLPIs == 0 or of an INTID beyond GICR_PROPBASER.IDbits; ignored");
+  return false;
+}
 void write_setlpir(Ctx& c, const Access&, uint64_t v) {
   if (!direct_lpi(c, SETLPIR, v)) return;
-  if (const uint32_t intid = lpi_operand(c, SETLPIR, v)) c.gic.make_lpi_pending(c.c.index, intid);
+  if (const uint32_t intid = lpi_operand(c, SETLPIR, v); intid && lpi_in_range(c, SETLPIR, v, intid))
+    c.gic.make_lpi_pending(c.c.index, intid);
 }
 void write_clrlpir(Ctx& c, const Access&, uint64_t v) {
   if (!direct_lpi(c, CLRLPIR, v)) return;

@@ -151,8 +151,23 @@ class Its {
   friend struct ItsTableAbi;
   friend struct SnapshotAccess;  // snapshot/: full save/restore
 
-  // lock_ held.
+  // lock_ held. Runs the commands between GITS_CREADR and GITS_CWRITER, up to kWorkPerAccess
+  // units of work: a hostile queue (32 K MOVALLs of every pending LPI) cannot hold the lock
+  // for minutes. Called on GITS_CWRITER writes, on enabling, and on GITS_CREADR reads, which is
+  // how every driver waits for its commands (Linux: its_wait_for_range_completion), so
+  // the rest runs as the driver polls, as on a hardware ITS (IHI0069 12.19 GITS_CREADR).
   void process_queue();
+  // Commands are waiting and process_queue() would run them without a guest error (GITS_CREADR
+  // reads resume only such a queue; stateless, so a restored queue resumes too).
+  bool queue_runnable() const;
+  // Work units (see kWorkPerAccess) a command reports beyond its own: MOVALL, INVALL.
+  void charge_work(uint64_t units) { work_ += units; }
+  // One unit is about one LPI moved (0.26 us in a release build), or 1/16 of an LPI chunk walked
+  // or reloaded: a few milliseconds per access. Ordinary commands cost nothing here (the queue
+  // length bounds them). A single MOVALL or INVALL is not split: its cost is linear in one
+  // redistributor's LPI state (docs/security.md, "Known costs a guest can choose").
+  static constexpr uint64_t kWorkPerAccess = 1u << 14;
+  uint64_t work_ = 0;
   CommandOutcome execute(const RawCommand& cmd);
   Translation translate_locked(uint32_t devid, uint32_t eventid);
   bool rdbase_to_cpu(uint64_t rdbase, unsigned& cpu) const;

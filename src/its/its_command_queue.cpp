@@ -37,6 +37,12 @@ void Its::report_error(const RawCommand& cmd, const CommandOutcome& o) {
   if (cfg_.seis) gic_.system_error(index_, o.error_code);
 }
 
+bool Its::queue_runnable() const {
+  if (!enabled_ || !GITS_CBASER::Valid::get(cbaser_) || stalled_ || creadr_ == cwriter_) return false;
+  const uint64_t size = queue_bytes(cbaser_);
+  return cwriter_ < size && creadr_ < size;
+}
+
 void Its::process_queue() {
   if (!enabled_ || !GITS_CBASER::Valid::get(cbaser_) || stalled_) return;
   const uint64_t size = queue_bytes(cbaser_);
@@ -54,8 +60,9 @@ void Its::process_queue() {
   RawCommand block[kBlock];
   uint64_t in_block = 0, next = 0;  // commands held in `block`, and the next one to run
   bool block_ok = false;            // false: the block read failed; read command by command
-  // At most one lap: the queue holds size / 32 commands.
-  for (uint64_t budget = size / 32; creadr_ != cwriter_ && budget; --budget) {
+  // At most one lap (the queue holds size / 32 commands) and kWorkPerAccess units of work.
+  work_ = 0;
+  for (uint64_t budget = size / 32; creadr_ != cwriter_ && budget && work_ < kWorkPerAccess; --budget) {
     if (next == in_block) {
       // Up to the queue's end (it wraps) or CWRITER, whichever comes first.
       const uint64_t end = cwriter_ > creadr_ ? cwriter_ : size;
@@ -79,6 +86,13 @@ void Its::process_queue() {
     }
     counters_.commands.fetch_add(1, std::memory_order_relaxed);
     gic_.observe_command(index_, cmd, o);
+    if (o.kind == CommandOutcome::ignored) {
+      // Not an architected error (no SEI, no stall), but still the guest's doing: counted.
+      gic_.log().guest_error("its-command-ignored", "gits", TraceLog::kNoCpu, creadr_, cmd[0], [&] {
+        return std::string("ITS") + std::to_string(index_) + " " + its_command_name(uint8_t(its_cmd::Opcode::get(cmd[0]))) +
+               ": ignored (" + o.reason + ")";
+      });
+    }
     if (o.kind == CommandOutcome::error) {
       report_error(cmd, o);
       if (cfg_.stall_on_error) {

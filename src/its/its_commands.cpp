@@ -29,7 +29,7 @@
 #include "its/its_commands.hpp"
 
 #include <array>
-#include <vector>
+#include <new>
 
 #include "gic/gic_core.hpp"
 
@@ -168,7 +168,13 @@ struct ItsCommands {
         d.ites.erase(chunk);
         return CommandOutcome::fail(op, its_err::kNoResources, "host memory budget exhausted");
       }
-      slot.reset(new Its::Ite[Its::Device::kChunk]());
+      // A host out of memory within the budget is the same command error, not an exception.
+      slot.reset(new (std::nothrow) Its::Ite[Its::Device::kChunk]());
+      if (!slot) {
+        its.gic_.budget().release(Its::Device::chunk_cost());
+        d.ites.erase(chunk);
+        return CommandOutcome::fail(op, its_err::kNoResources, "host out of memory");
+      }
       its.ite_index_.insert(c.device.value, chunk, slot.get());
     }
     Its::Ite& e = slot[c.event.value % Its::Device::kChunk];
@@ -197,17 +203,18 @@ struct ItsCommands {
     if (!its.collection_target(c.collection.value, to))
       return CommandOutcome::fail(MOVI, its_err::kUnmappedCollection, "target collection not mapped");
     Its::store_ite(*ite, Its::Ite{ite->intid, uint16_t(c.collection.value), true});
+    its.cache_.invalidate(c.device.value, c.event.value);
+    // Same redistributor: nothing moves, and an MSI through the old translation landed where one
+    // through the new one would (no grace period).
+    if (from == to) return CommandOutcome::ok();
     // The pending state moves below: every MSI through this or an earlier-removed translation
     // must be over first (one grace period for both; it also applies earlier DISCARDs' clears).
-    its.cache_.invalidate(c.device.value, c.event.value);
     its.defer_grace();
     its.retire_locked();
     // The configuration and the pending state move with the LPI (IHI0069 5.3 MOVI): Linux sends no
     // INV after MOVI, so a block the new redistributor cached earlier must not hold a stale byte.
-    if (from != to) {
-      its.gic_.reload_lpi_config(to, ite->intid);
-      if (its.gic_.clear_lpi_pending(from, ite->intid)) its.gic_.make_lpi_pending(to, ite->intid);
-    }
+    its.gic_.reload_lpi_config(to, ite->intid);
+    its.gic_.move_lpi_pending(from, to, ite->intid);
     return CommandOutcome::ok();
   }
 
@@ -221,13 +228,17 @@ struct ItsCommands {
     its.cache_.invalidate_all();
     its.defer_grace();
     its.retire_locked();
-    LpiTable* lpis = its.gic_.cpu(from).redist.lpis.get();
-    std::vector<uint32_t> moving;
-    lpis->for_each_pending([&](uint32_t intid) { moving.push_back(intid); });
-    for (uint32_t intid : moving) {
+    // The walk takes no host memory: LPI chunks live as long as the GIC, and moving an LPI clears
+    // (or restores) a bit of the word the walk has already read.
+    const LpiTable& lpis = *its.gic_.cpu(from).redist.lpis;
+    its.charge_work(16 * lpis.nr_chunks());
+    lpis.for_each_pending([&](uint32_t intid) {
+      its.charge_work(1);
       its.gic_.reload_lpi_config(to, intid);  // as MOVI: the configuration moves too
-      if (its.gic_.clear_lpi_pending(from, intid)) its.gic_.make_lpi_pending(to, intid);
-    }
+      its.gic_.move_lpi_pending(from, to, intid, false);
+    });
+    its.gic_.kick(from);
+    its.gic_.kick(to);
     return CommandOutcome::ok();
   }
 
@@ -293,6 +304,7 @@ struct ItsCommands {
     unsigned cpu;
     if (!its.collection_target(c.collection.value, cpu))
       return CommandOutcome::fail(INVALL, its_err::kUnmappedCollection, "collection not mapped");
+    its.charge_work(16 * its.gic_.cpu(cpu).redist.lpis->nr_chunks());
     its.gic_.reload_all_lpi_config(cpu);
     return CommandOutcome::ok();
   }

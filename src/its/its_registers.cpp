@@ -57,7 +57,12 @@ struct ItsRegisters {
     if (GITS_CQ::Retry::get(v) && c.its.stalled_) c.its.stalled_ = false;
     c.its.process_queue();
   }
-  static uint64_t read_creadr(Ctx& c, const mmio::Access&) {
+  static uint64_t read_creadr(Ctx& c, const mmio::Access& a) {
+    // Commands left over by the work limit of process_queue() run while the driver polls.
+    if (c.its.queue_runnable()) c.its.process_queue();
+    return peek_creadr(c, a);
+  }
+  static uint64_t peek_creadr(Ctx& c, const mmio::Access&) {
     return c.its.creadr_ | GITS_CQ::Stalled::make(c.its.stalled_);
   }
   // Restore (the VMM, in the seed-003 order: CBASER, then the others, CTLR last).
@@ -111,7 +116,11 @@ constexpr auto kTable = std::to_array<Desc>({
     raz_wi<Ctx>("GITS_STATUSR", STATUSR, 4, W32),  // optional, not implemented
     reg<Ctx>("GITS_CBASER", CBASER, 8, W32_64, 0, ~0ull, Ctx::read_cbaser, Ctx::write_cbaser),
     reg<Ctx>("GITS_CWRITER", CWRITER, 8, W32_64, 0, ~0ull, Ctx::read_cwriter, Ctx::write_cwriter, 1, Ctx::restore_cwriter),
-    reg<Ctx>("GITS_CREADR", CREADR, 8, W32_64, 0, 0, Ctx::read_creadr, nullptr, 1, Ctx::restore_creadr),
+    [] {
+      Desc d = reg<Ctx>("GITS_CREADR", CREADR, 8, W32_64, 0, 0, Ctx::read_creadr, nullptr, 1, Ctx::restore_creadr);
+      d.uread = Ctx::peek_creadr;  // the VMM's read (save) runs no command
+      return d;
+    }(),
     reg<Ctx>("GITS_BASER<n>", BASER, 8, W32_64, 0, ~0ull, Ctx::read_baser, Ctx::write_baser, 8),
     reg<Ctx>("GITS_PIDR4..CIDR3", ID_REGS, 4, W32, 0, 0, Ctx::read_id, nullptr, 12),
 });

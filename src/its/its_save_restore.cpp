@@ -183,13 +183,16 @@ struct ItsTableAbi {
   uint32_t last_covered = UINT32_MAX;  // an ICID found covered (never UINT32_MAX: ICIDs are 16-bit)
   void write_page(const TablePage& p, const std::vector<uint64_t>& words) {
     if (!mem.write(p.addr, words.data(), words.size() * kEsz))  // unmapped since table_pages()
-      skip(p.addr, 0, "ITS table page at " + hex(p.addr) + " no longer in guest RAM; its entries are lost");
+      skip(p.addr, 0, [&] { return "ITS table page at " + hex(p.addr) + " no longer in guest RAM; its entries are lost"; });
   }
 
   // ---- SAVE -------------------------------------------------------------------------------------
   Its::SaveReport report;
 
-  void skip(uint64_t id, uint64_t value, const std::string& what) {
+  // `what` builds the message; it runs only for an event the trace sink receives (a guest can make
+  // every entry of a large table skipped).
+  template <class Describe>
+  void skip(uint64_t id, uint64_t value, Describe&& what) {
     ++report.skipped;
     its.gic_.log().guest_error("its-save-skipped", "gits", TraceLog::kNoCpu, id, value, what);
   }
@@ -209,12 +212,16 @@ struct ItsTableAbi {
       const Its::Device& d = its.devices_.at(id);
       const uint64_t bytes = itt_bytes(d.event_bits);
       if (!dev_pages.find(id)) {
-        skip(id, 0, "DeviceID " + std::to_string(id) +
-                        " has no usable device-table entry (not covered by GITS_BASER0 or a valid level-1 entry any "
-                        "more, or its page is not guest RAM or overlaps other ITS memory); device not saved");
+        skip(id, 0, [&] {
+          return "DeviceID " + std::to_string(id) +
+                 " has no usable device-table entry (not covered by GITS_BASER0 or a valid level-1 entry any "
+                 "more, or its page is not guest RAM or overlaps other ITS memory); device not saved";
+        });
       } else if (!mem.is_ram(d.itt_addr, bytes) || !claims.claim(d.itt_addr, bytes)) {
-        skip(id, d.itt_addr, "ITT of DeviceID " + std::to_string(id) + " at " + hex(d.itt_addr) +
-                                 " not in guest RAM or overlapping other ITS memory; device not saved");
+        skip(id, d.itt_addr, [&] {
+          return "ITT of DeviceID " + std::to_string(id) + " at " + hex(d.itt_addr) +
+                 " not in guest RAM or overlapping other ITS memory; device not saved";
+        });
       } else if (save_itt(id, d, referenced)) {
         saved.push_back({id, &d});
       }
@@ -256,8 +263,10 @@ struct ItsTableAbi {
     std::vector<Its::Ite> kept;
     for (auto& [event, ite] : ites) {
       if (!icid_covered(ite.icid)) {
-        skip(id, event, "DeviceID " + std::to_string(id) + " EventID " + std::to_string(event) + ": ICID " +
-                            std::to_string(ite.icid) + " no longer covered by the collection table; event not saved");
+        skip(id, event, [&] {
+          return "DeviceID " + std::to_string(id) + " EventID " + std::to_string(event) + ": ICID " +
+                 std::to_string(ite.icid) + " no longer covered by the collection table; event not saved";
+        });
         continue;
       }
       events.push_back(event);
@@ -281,7 +290,7 @@ struct ItsTableAbi {
         ok = mem.fill(d.itt_addr + off, 0, len);
       }
       if (!ok) {
-        skip(id, d.itt_addr, "ITT of DeviceID " + std::to_string(id) + " no longer in guest RAM; device not saved");
+        skip(id, d.itt_addr, [&] { return "ITT of DeviceID " + std::to_string(id) + " no longer in guest RAM; device not saved"; });
         return false;
       }
     }
@@ -301,8 +310,9 @@ struct ItsTableAbi {
       std::vector<uint64_t> words(coll_pages.ids_per_page, 0);
       for (size_t slot = 0; slot < words.size() && it != ctes.end(); ++it) {
         if (!icid_covered(it->first)) {
-          skip(it->first, it->second,
-               "ICID " + std::to_string(it->first) + " no longer covered by the collection table; collection not saved");
+          skip(it->first, it->second, [&] {
+            return "ICID " + std::to_string(it->first) + " no longer covered by the collection table; collection not saved";
+          });
           continue;
         }
         words[slot++] = le(CollectionTableEntry{true, it->second, uint16_t(it->first), 0}.encode());
@@ -312,7 +322,7 @@ struct ItsTableAbi {
     }
     for (; it != ctes.end(); ++it)
       skip(it->first, it->second,
-           "no collection-table entry left for ICID " + std::to_string(it->first) + "; collection not saved");
+           [&] { return "no collection-table entry left for ICID " + std::to_string(it->first) + "; collection not saved"; });
   }
 
   // ---- RESTORE ----------------------------------------------------------------------------------

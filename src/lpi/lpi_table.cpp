@@ -1,6 +1,7 @@
 #include "lpi/lpi_table.hpp"
 
 #include <cstring>
+#include <new>
 #include <vector>
 
 #include "mem/guest_memory.hpp"
@@ -45,13 +46,23 @@ LpiTable::Chunk* LpiTable::get_or_create(uint32_t intid, const GuestMemory& mem,
     if (Chunk* c = (*dir)[chunk & ((1u << kDirShift) - 1)].load(std::memory_order_acquire)) return c;
   // Charge the chunk and, if needed, its directory block together: all or nothing.
   if (!budget_.charge(sizeof(Chunk) + (dir ? 0 : sizeof(Dir)))) return nullptr;
+  // A host out of memory within the budget is treated as the budget running out (callers count a
+  // guest error and drop or keep the LPI as they document), never as an exception.
   if (!dir) {
-    dir = new Dir();
+    dir = new (std::nothrow) Dir();
+    if (!dir) {
+      budget_.release(sizeof(Chunk) + sizeof(Dir));
+      return nullptr;
+    }
     for (auto& s : *dir) s.store(nullptr, std::memory_order_relaxed);
     dslot.store(dir, std::memory_order_release);
   }
   std::atomic<Chunk*>& slot = (*dir)[chunk & ((1u << kDirShift) - 1)];
-  auto* c = new Chunk(chunk << kChunkShift);
+  auto* c = new (std::nothrow) Chunk(chunk << kChunkShift);
+  if (!c) {
+    budget_.release(sizeof(Chunk));
+    return nullptr;
+  }
   std::memset(c->bucket, Chunk::kNoBucket, sizeof c->bucket);
   // The configuration is loaded before the chunk is published, so a reader never sees a chunk
   // without it (IHI0069 5.1.1: the GIC may read and cache configuration at any time). Any address,

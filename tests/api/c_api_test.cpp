@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <functional>
+#include <new>
 #include <set>
 #include <string>
 #include <thread>
@@ -161,6 +162,25 @@ TEST(CApiMmio, BadSizesAreHostErrors) {
   }
   EXPECT_EQ(g.gicd_read(gicd::CTLR), 0x50u);  // nothing written
   EXPECT_EQ(g.guest_errors(), 0u);            // a host error is not the guest's
+}
+
+// No exception unwinds into a C caller: one thrown inside a call (here by a C++ trace sink that
+// runs out of memory) becomes VGIC_ENOMEM with a message, and the GIC stays usable.
+TEST(CApiMmio, AnExceptionInsideACallBecomesEnomem) {
+  Guest g(Guest::config(1));
+  const uint64_t reserved = g.cfg().gicd_base + 0x14;
+  vgic_set_trace_sink(g.gic(), [](void*, const vgic_trace_event*) { throw std::bad_alloc(); }, nullptr, 100);
+  in_fresh_thread([&] {
+    uint64_t v = 0;
+    EXPECT_EQ(vgic_mmio_read(g.gic(), reserved, 4, &v), VGIC_ENOMEM);
+    EXPECT_STREQ(vgic_last_error(), "vgic_mmio_read: host out of memory");
+  });
+  vgic_set_trace_sink(g.gic(), nullptr, nullptr, 0);
+  uint64_t v = 1;
+  EXPECT_EQ(vgic_mmio_read(g.gic(), reserved, 4, &v), 0) << "the locks the call held were released";
+  EXPECT_EQ(v, 0u);
+  EXPECT_EQ(vgic_mmio_write(g.gic(), g.cfg().gicd_base + gicd::CTLR, 4, 0x2), 0);
+  EXPECT_EQ(g.gicd_read(gicd::CTLR) & 0x2, 0x2u);
 }
 
 TEST(CApiMmio, AddressesOutsideEveryFrame) {

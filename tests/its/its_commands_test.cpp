@@ -428,6 +428,19 @@ TEST(ItsSystemErrors, WithoutSeisErrorsAreCountedButNotReported) {
   EXPECT_EQ((f.its.gits_read(0x8) >> 18) & 1, 0u) << "GITS_TYPER.SEIS";
 }
 
+// INT to a Redistributor with EnableLPIs == 0 is no command error (no SEI, no stall) but makes
+// nothing pending; vgic counts it as an ignored command.
+TEST(ItsSystemErrors, IntToARedistributorWithLpisDisabledIsCountedNotReported) {
+  Fixture f(VGIC_ITS_ERRORS_STALL);
+  f.base();
+  f.g.gicr_write(0, gicr::CTLR, 0);
+  const uint64_t errors = f.g.guest_errors();
+  f.its.int_(kDev, 0);
+  EXPECT_EQ(f.g.guest_errors(), errors + 1);
+  EXPECT_TRUE(f.sei_codes().empty());
+  EXPECT_EQ(f.its.creadr(), f.its.cwriter()) << "not stalled";
+}
+
 // The trace event of a command error names the ITS, the command and its error encoding, and says
 // what the queue did; its message is built only for an event the sink receives.
 TEST(ItsSystemErrors, ACommandErrorIsTracedWithTheCommandAndItsEncoding) {

@@ -94,6 +94,28 @@ TEST(DirectLpi, IntidsBelow8192AreIgnored) {
   EXPECT_EQ(t.g.guest_errors(), before + 8);
 }
 
+// A SETLPIR that names no LPI the Redistributor can hold (EnableLPIs == 0, or an INTID beyond
+// PROPBASER.IDbits + 1 = 16 bits here) makes nothing pending and is counted.
+TEST(DirectLpi, SetLpirBeyondTheRangeOrWithLpisDisabledIsIgnoredAndCounted) {
+  DirectLpiGuest t;
+  const uint32_t lpi = 8192 + 9;
+  t.config(lpi, 0xa1);
+  t.g.gicr_write(0, INVLPIR, lpi, 8);
+  uint64_t before = t.g.guest_errors();
+  t.g.gicr_write(0, SETLPIR, 1u << 16, 8);
+  EXPECT_EQ(t.g.guest_errors(), before + 1);
+  EXPECT_FALSE(t.g.irq(0));
+  t.g.gicr_write(0, gicr::CTLR, 0);  // EnableLPIs = 0
+  before = t.g.guest_errors();
+  t.g.gicr_write(0, SETLPIR, lpi, 8);
+  EXPECT_EQ(t.g.guest_errors(), before + 1);
+  t.g.gicr_write(0, gicr::CTLR, 1);
+  EXPECT_FALSE(t.g.irq(0)) << "the write while disabled left nothing behind";
+  t.g.gicr_write(0, SETLPIR, lpi, 8);
+  EXPECT_EQ(t.g.ack1(0), lpi);
+  t.g.eoi1(0, lpi);
+}
+
 TEST(DirectLpi, PriorityOrderAmongLpisAndWithSpis) {
   DirectLpiGuest t;
   t.config(8300, 0x41);

@@ -187,6 +187,70 @@ TEST(Its, MovallMovesEveryPendingLpi) {
   EXPECT_EQ(t.g.ack1(0), kSpurious);
 }
 
+// A move to a redistributor that cannot hold the LPI (here EnableLPIs = 0; IHI0069 5.3 defines
+// no outcome) keeps it pending on the old one and counts a guest error: vgic drops no pending
+// interrupt (docs/spec-deviations.md rows 88, 89).
+TEST(Its, MoviToARedistributorWithLpisDisabledKeepsTheLpiPending) {
+  ItsGuest t(2);
+  t.its.mapc(0, 0);
+  t.its.mapc(1, 1);
+  t.its.mapd(3, 1);
+  t.map_vector(3, 0, 8400, 0);
+  t.g.icc_write(0, icc::PMR, 0);
+  EXPECT_EQ(t.its.msi(3, 0), 1);
+  t.g.gicr_write(1, gicr::CTLR, 0);  // EnableLPIs = 0 on CPU 1
+  const uint64_t errors = t.g.guest_errors();
+  t.its.movi(3, 0, 1);
+  t.its.sync(1);
+  EXPECT_EQ(t.g.guest_errors(), errors + 1) << "the refused move is counted";
+  t.g.icc_write(0, icc::PMR, 0xff);
+  EXPECT_EQ(t.g.ack1(0), 8400u) << "still pending where it was";
+  t.g.eoi1(0, 8400);
+  EXPECT_EQ(t.g.ack1(1), kSpurious);
+}
+
+TEST(Its, MovallToARedistributorWithLpisDisabledKeepsEveryLpiPending) {
+  ItsGuest t(2);
+  t.its.mapc(0, 0);
+  t.its.mapd(4, 3);
+  for (uint32_t e = 0; e < 3; ++e) t.map_vector(4, e, 8500 + e, 0);
+  t.g.icc_write(0, icc::PMR, 0);
+  for (uint32_t e = 0; e < 3; ++e) EXPECT_EQ(t.its.msi(4, e), 1);
+  t.g.gicr_write(1, gicr::CTLR, 0);
+  const uint64_t errors = t.g.guest_errors();
+  t.its.movall(0, 1);
+  t.its.sync(0);
+  EXPECT_EQ(t.g.guest_errors(), errors + 3);
+  t.g.icc_write(0, icc::PMR, 0xff);
+  std::set<uint32_t> got;
+  for (int i = 0; i < 3; ++i) {
+    const uint32_t id = t.g.ack1(0);
+    got.insert(id);
+    t.g.eoi1(0, id);
+  }
+  EXPECT_EQ(got, (std::set<uint32_t>{8500, 8501, 8502}));
+  EXPECT_EQ(t.g.ack1(0), kSpurious);
+}
+
+// MOVI within one redistributor (another collection, same target) leaves the pending LPI alone.
+TEST(Its, MoviToAnotherCollectionOnTheSameRedistributorKeepsItPending) {
+  ItsGuest t(2);
+  t.its.mapc(0, 0);
+  t.its.mapc(2, 0);
+  t.its.mapd(3, 1);
+  t.map_vector(3, 0, 8400, 0);
+  t.g.icc_write(0, icc::PMR, 0);
+  EXPECT_EQ(t.its.msi(3, 0), 1);
+  t.its.movi(3, 0, 2);
+  t.its.sync(0);
+  t.g.icc_write(0, icc::PMR, 0xff);
+  EXPECT_EQ(t.g.ack1(0), 8400u);
+  t.g.eoi1(0, 8400);
+  EXPECT_EQ(t.its.msi(3, 0), 1) << "the translation now goes through collection 2";
+  EXPECT_EQ(t.g.ack1(0), 8400u);
+  t.g.eoi1(0, 8400);
+}
+
 TEST(Its, DiscardRemovesTranslationAndPendingState) {
   ItsGuest t(1);
   t.its.mapc(0, 0);
