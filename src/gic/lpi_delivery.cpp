@@ -100,13 +100,10 @@ void GicCore::reload_all_lpi_config(unsigned cpu) {
 
 void GicCore::enable_lpis_locked(CpuContext& c) {
   Redistributor& r = c.redist;
-  // IHI0069 12.11 GICR_PROPBASER.IDbits: the LPI INTID space is limited by both this field and
-  // GICD_TYPER.IDbits; fewer than 14 bits means no LPI is in range.
-  const unsigned bits = std::min<unsigned>(unsigned(GICR_PROPBASER::IDbits::get(r.propbaser)) + 1, cfg_.lpi_id_bits);
-  const uint64_t prop = GICR_PROPBASER::Physical_Address::get(r.propbaser) << 12;
+  const uint64_t prop = GICR_PROPBASER::table_address(r.propbaser);
   const uint64_t pend = GICR_PENDBASER::Physical_Address::get(r.pendbaser) << 16;
   r.prop_pa.store(prop, std::memory_order_release);
-  const uint32_t limit = bits >= 14 ? uint32_t(1u << bits) : 0;
+  const uint32_t limit = GICR_PROPBASER::lpi_limit(r.propbaser, cfg_.lpi_id_bits);
   r.lpi_limit.store(limit, std::memory_order_release);
   if (!r.lpis->enable(mem_, prop, pend, r.ptz, limit))
     log_.guest_error("lpi-table", "gicr", c.index, pend, 0,

@@ -43,6 +43,16 @@ using InnerCache = Field<7, 3>;
 using Shareability = Field<10, 2>;
 using Physical_Address = Field<12, 40>;  // PA[51:12]
 using OuterCache = Field<56, 3>;
+
+// What a Redistributor takes from GICR_PROPBASER at EnableLPIs 0 -> 1 (IHI0069 12.11): the table
+// address, and the end of the LPI INTID range, limited by both IDbits and the GIC's lpi_id_bits
+// (GICD_TYPER.IDbits); fewer than 14 bits leave no LPI in range (limit 0).
+constexpr uint64_t table_address(uint64_t propbaser) { return Physical_Address::get(propbaser) << 12; }
+constexpr uint32_t lpi_limit(uint64_t propbaser, unsigned lpi_id_bits) {
+  const uint64_t idbits = IDbits::get(propbaser) + 1;
+  const unsigned bits = idbits < lpi_id_bits ? unsigned(idbits) : lpi_id_bits;
+  return bits >= 14 ? uint32_t(1u << bits) : 0;
+}
 }  // namespace GICR_PROPBASER
 
 namespace GICR_PENDBASER {

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "gicd/gicd_regs.hpp"
+#include "gicr/gicr_regs.hpp"
 #include "its/its_regs.hpp"
 #include "snapshot/snapshot_archive.hpp"
 #include "snapshot/snapshot_format.hpp"
@@ -158,6 +159,13 @@ void cpu(Ar& a, const Config& c, uint32_t idx, S& s) {
         expect([&](uint32_t v) { return v == 0 || (v >= (1u << 14) && (v & (v - 1)) == 0 && v <= (1u << c.lpi_id_bits)); },
                "must be 0 or a power of two in 2^14..2^lpi_id_bits"));
   a.u64(s.prop_pa, "prop_pa");
+  // While EnableLPIs is 1 both were taken from PROPBASER (gic/lpi_delivery.cpp enable_lpis_locked)
+  // and PROPBASER cannot change: a blob that differs would accept LPIs beyond PROPBASER.IDbits or
+  // read configuration the guest never pointed to. (While it is 0 they are stale and unused.)
+  a.check("lpi_limit", [&] { return !s.enable_lpis || s.lpi_limit == GICR_PROPBASER::lpi_limit(s.propbaser, c.lpi_id_bits); },
+          "differs from the range GICR_PROPBASER.IDbits gives while EnableLPIs is 1");
+  a.check("prop_pa", [&] { return !s.enable_lpis || s.prop_pa == GICR_PROPBASER::table_address(s.propbaser); },
+          "differs from GICR_PROPBASER's address while EnableLPIs is 1");
   a.u8(s.pmr, "icc_pmr", expect([=](uint8_t v) { return (v & ~pri_mask) == 0; }, "sets unimplemented priority bits"));
   const unsigned pre_bits = std::min(c.priority_bits, 7u);
   const unsigned min_bpr0 = 7 - pre_bits;
@@ -241,7 +249,9 @@ void its(Ar& a, const Config& c, uint32_t idx, S& s) {
           expect([&](uint32_t v) { return k.device_id_bits >= 32 || (v >> k.device_id_bits) == 0; }, "beyond device_id_bits"),
           expect([&](uint32_t v) { return i == 0 || v > s.devices[i - 1].devid; }, "not in ascending order"));
     a.u8(d.event_bits, "device.event_bits", in(uint8_t(1), uint8_t(k.event_id_bits), "must be 1..event_id_bits"));
-    a.u64(d.itt_addr, "device.itt_addr");
+    // MAPD carries ITT_addr[51:8] (IHI0069 5.3 MAPD): a save re-encodes it that way (its_abi.hpp).
+    a.u64(d.itt_addr, "device.itt_addr",
+          expect([](uint64_t v) { return (v & 0xff) == 0 && (v >> 52) == 0; }, "not 256-byte aligned below 2^52"));
     const uint64_t max_ev = d.event_bits >= 32 ? UINT32_MAX : (uint64_t(1) << d.event_bits);
     a.count(d.ites, "device.nr_ites", 10, max_ev);
     for (uint32_t j = 0; j < d.ites.size() && a.ok(); ++j) {

@@ -2,8 +2,10 @@
 // a snapshot behaves as the source did, register by register and acknowledge by acknowledge.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <sstream>
 
+#include "snapshot/snapshot_format.hpp"
 #include "snapshot/snapshot_scenarios.hpp"
 #include "vgic/vgic.hpp"
 
@@ -212,6 +214,42 @@ TEST(SnapshotRestore, CorruptTruncatedForeignNewerAndMismatchedBlobsAreRefusedPr
     EXPECT_NE(std::string(vgic_last_error()).find(c.message), std::string::npos) << c.what << ": " << vgic_last_error();
     EXPECT_EQ(save(dst.gic()), before) << c.what << ": the target changed";
   }
+}
+
+// Fields a live GIC derives from guest-programmed registers must be what those registers give:
+// the LPI range and table address a Redistributor took from GICR_PROPBASER at EnableLPIs, and
+// an ITT address as MAPD carries it (ITT_addr[51:8], IHI0069 5.3). A blob that differs is
+// refused, with a valid checksum, and the target is left as it was.
+TEST(SnapshotRestore, DerivedLpiFieldsAndIttAddressesMustMatchWhatTheGuestProgrammed) {
+  ItsHarness src(lpis_config());
+  build_lpis(src);
+  gicv3::snapshot::Model m;
+  ASSERT_TRUE(gicv3::snapshot::decode(save(src.g.gic()), m).ok());
+  ASSERT_TRUE(m.cpus[0].enable_lpis);
+  ASSERT_FALSE(m.its[0].devices.empty());
+  struct Case {
+    const char* what;
+    std::function<void(gicv3::snapshot::Model&)> mutate;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"range", [](auto& x) { x.cpus[0].lpi_limit /= 2; }, "lpi_limit"},
+      {"address", [](auto& x) { x.cpus[1].prop_pa += 0x10000; }, "prop_pa"},
+      {"unaligned ITT", [](auto& x) { x.its[0].devices[0].itt_addr |= 0x80; }, "device.itt_addr"},
+      {"ITT beyond 2^52", [](auto& x) { x.its[0].devices[0].itt_addr |= 1ull << 52; }, "device.itt_addr"},
+  };
+  ItsHarness dst(lpis_config());
+  const std::vector<uint8_t> before = save(dst.g.gic());
+  for (const Case& c : cases) {
+    gicv3::snapshot::Model bad = m;
+    c.mutate(bad);
+    const std::vector<uint8_t> blob = gicv3::snapshot::encode(bad);
+    EXPECT_EQ(vgic_restore(dst.g.gic(), blob.data(), blob.size()), VGIC_EINVAL) << c.what;
+    EXPECT_NE(std::string(vgic_last_error()).find(c.message), std::string::npos) << c.what << ": " << vgic_last_error();
+    EXPECT_EQ(save(dst.g.gic()), before) << c.what << ": the target changed";
+  }
+  const std::vector<uint8_t> same = gicv3::snapshot::encode(m);
+  EXPECT_EQ(vgic_restore(dst.g.gic(), same.data(), same.size()), 0) << "the unmodified model: " << vgic_last_error();
 }
 
 TEST(SnapshotApi, SizeQueryTooSmallBufferRunningVcpusAndStreams) {
