@@ -263,9 +263,9 @@ struct ItsTableAbi {
     std::vector<Its::Ite> kept;
     for (auto& [event, ite] : ites) {
       if (!icid_covered(ite.icid)) {
-        skip(id, event, [&] {
-          return "DeviceID " + std::to_string(id) + " EventID " + std::to_string(event) + ": ICID " +
-                 std::to_string(ite.icid) + " no longer covered by the collection table; event not saved";
+        skip(id, event, [&, ev = event, icid = ite.icid] {
+          return "DeviceID " + std::to_string(id) + " EventID " + std::to_string(ev) + ": ICID " +
+                 std::to_string(icid) + " no longer covered by the collection table; event not saved";
         });
         continue;
       }
