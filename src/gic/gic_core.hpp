@@ -175,9 +175,12 @@ class GicCore {
   bool clear_lpi_pending(unsigned cpu, uint32_t intid);
   // MOVI/MOVALL: moves intid's pending state from one redistributor to another. An LPI the target
   // cannot hold stays pending where it was (docs/spec-deviations.md rows 88, 89), counted as a
-  // guest error. False only then. kick_now = false: the caller kicks both CPUs after a batch of
-  // moves (MOVALL: one update per CPU, not two per LPI).
-  bool move_lpi_pending(unsigned from, unsigned to, uint32_t intid, bool kick_now = true);
+  // guest error. False only then.
+  bool move_lpi_pending(unsigned from, unsigned to, uint32_t intid);
+  // MOVALL: every LPI pending on `from` moves to `to`, a 1024-LPI chunk at a time (its pending
+  // words taken and added in one go, its configuration block read once). LPIs the target cannot
+  // hold stay, as above. Returns the LPIs moved; `chunks`: the chunks of `from` walked.
+  size_t move_all_lpis(unsigned from, unsigned to, size_t& chunks);
   // Re-reads one LPI's configuration byte (ITS INV, GICR_INVLPIR) or all (INVALL, GICR_INVALLR).
   void reload_lpi_config(unsigned cpu, uint32_t intid);
   void reload_all_lpi_config(unsigned cpu);

@@ -1,6 +1,10 @@
 // LPIs on the Redistributor side (IHI0069 5.1): making them pending, their configuration cache,
 // and GICR_CTLR.EnableLPIs transitions with the pending-table read and write-back.
 #include "gic/gic_core.hpp"
+
+#include <algorithm>
+#include <cstring>
+
 #include "gicr/gicr_regs.hpp"
 
 namespace gicv3 {
@@ -33,7 +37,7 @@ bool GicCore::clear_lpi_pending(unsigned cpu, uint32_t intid) {
   return true;
 }
 
-bool GicCore::move_lpi_pending(unsigned from, unsigned to, uint32_t intid, bool kick_now) {
+bool GicCore::move_lpi_pending(unsigned from, unsigned to, uint32_t intid) {
   LpiTable* src = cpus_[from]->redist.lpis.get();
   if (!src || !src->take_pending(intid)) return true;  // not pending: nothing to move
   bool moved = set_lpi_pending_bit(to, intid);
@@ -45,10 +49,41 @@ bool GicCore::move_lpi_pending(unsigned from, unsigned to, uint32_t intid, bool 
                      "MOVI/MOVALL to a redistributor that cannot hold the LPI; it stays pending on the old one");
     src->set_pending(intid);
   }
-  if (kick_now) {
-    kick(from);
-    if (moved) post_lpi(to);
-  }
+  kick(from);
+  if (moved) post_lpi(to);
+  return moved;
+}
+
+size_t GicCore::move_all_lpis(unsigned from, unsigned to, size_t& chunks) {
+  LpiTable& src = *cpus_[from]->redist.lpis;
+  Redistributor& dst = cpus_[to]->redist;
+  const bool on = dst.lpis_on.load(std::memory_order_acquire);
+  const uint32_t limit = dst.lpi_limit.load(std::memory_order_acquire);
+  const uint64_t prop = dst.prop_pa.load(std::memory_order_acquire);
+  size_t moved = 0;
+  chunks = src.take_all_pending([&](uint32_t base, LpiTable::PendingWords& bits) {
+    size_t n = 0;
+    for (uint64_t w : bits) n += size_t(__builtin_popcountll(w));
+    // limit is a power of two >= 2^14, so a chunk (1024 LPIs, aligned) is wholly in range or not.
+    const uint32_t first = std::max(base, Intid::kLpiBase);
+    if (on && base < limit && dst.lpis->get_or_create(first, mem_, prop)) {
+      // As MOVI: the configuration moves with the LPIs (the target's cache takes their bytes now).
+      uint8_t cfg[LpiTable::kChunkSize] = {};  // configuration memory that is not RAM reads as "disabled"
+      if (!mem_.read(prop + (first - Intid::kLpiBase), cfg + (first - base), base + LpiTable::kChunkSize - first))
+        std::memset(cfg, 0, sizeof cfg);
+      dst.lpis->add_pending(base, bits, cfg);
+      bits = {};
+      moved += n;
+      return;
+    }
+    // Refused (EnableLPIs = 0, beyond the target's range, host budget): they stay (rows 88, 89).
+    for (unsigned w = 0; w < LpiTable::kWords; ++w)
+      for (uint64_t b = bits[w]; b; b &= b - 1)
+        log_.guest_error("lpi-move-refused", "gits", to, base + w * 64 + unsigned(__builtin_ctzll(b)), from,
+                         "MOVALL to a redistributor that cannot hold the LPI; it stays pending on the old one");
+  });
+  kick(from);
+  kick(to);
   return moved;
 }
 

@@ -162,10 +162,11 @@ class Its {
   bool queue_runnable() const;
   // Work units (see kWorkPerAccess) a command reports beyond its own: MOVALL, INVALL.
   void charge_work(uint64_t units) { work_ += units; }
-  // One unit is about one LPI moved (0.26 us in a release build), or 1/16 of an LPI chunk walked
-  // or reloaded: a few milliseconds per access. Ordinary commands cost nothing here (the queue
-  // length bounds them). A single MOVALL or INVALL is not split: its cost is linear in one
-  // redistributor's LPI state (docs/security.md, "Known costs a guest can choose").
+  // One unit is about 0.3 us of a release build: 16 per LPI chunk that MOVALL walks or INVALL
+  // reloads, 1 per 16 LPIs MOVALL moves; so an access runs about 5 ms of them. Ordinary commands
+  // cost nothing here (the queue length bounds them). A single MOVALL or INVALL is not split: its
+  // cost is linear in one redistributor's LPI state (docs/security.md, "Known costs a guest can
+  // choose").
   static constexpr uint64_t kWorkPerAccess = 1u << 14;
   uint64_t work_ = 0;
   CommandOutcome execute(const RawCommand& cmd);

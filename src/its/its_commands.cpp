@@ -228,17 +228,9 @@ struct ItsCommands {
     its.cache_.invalidate_all();
     its.defer_grace();
     its.retire_locked();
-    // The walk takes no host memory: LPI chunks live as long as the GIC, and moving an LPI clears
-    // (or restores) a bit of the word the walk has already read.
-    const LpiTable& lpis = *its.gic_.cpu(from).redist.lpis;
-    its.charge_work(16 * lpis.nr_chunks());
-    lpis.for_each_pending([&](uint32_t intid) {
-      its.charge_work(1);
-      its.gic_.reload_lpi_config(to, intid);  // as MOVI: the configuration moves too
-      its.gic_.move_lpi_pending(from, to, intid, false);
-    });
-    its.gic_.kick(from);
-    its.gic_.kick(to);
+    size_t chunks = 0;
+    const size_t moved = its.gic_.move_all_lpis(from, to, chunks);
+    its.charge_work(16 * chunks + moved / 16);
     return CommandOutcome::ok();
   }
 

@@ -131,6 +131,24 @@ bool LpiTable::take_pending(uint32_t intid) {
   return was;
 }
 
+void LpiTable::add_pending(uint32_t base, const PendingWords& bits, const uint8_t* config) {
+  Chunk* c = find(base);
+  if (!c) return;
+  uint32_t words = 0;
+  for (unsigned w = 0; w < kWords; ++w) {
+    if (!bits[w]) continue;
+    for (uint64_t b = bits[w]; b; b &= b - 1) {
+      const unsigned i = w * 64 + unsigned(__builtin_ctzll(b));
+      c->config[i].store(config[i], std::memory_order_relaxed);
+    }
+    // The configuration is stored before the pending bit: the owner that sees the bit (acquire on
+    // its side, through the dirty stack) sees the byte.
+    c->pending[w].fetch_or(bits[w], std::memory_order_acq_rel);
+    words |= 1u << w;
+  }
+  if (words) mark_dirty(c, words);
+}
+
 bool LpiTable::is_pending(uint32_t intid) const {
   const Chunk* c = find(intid);
   if (!c) return false;

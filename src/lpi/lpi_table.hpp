@@ -93,6 +93,17 @@ class LpiTable {
   template <class F>
   void for_each_pending(F&& f) const;
 
+  // MOVALL, a chunk at a time (any thread, lock-free like the single-LPI operations). A chunk's
+  // pending bits: kWords words, bit b of word w is LPI base + 64w + b.
+  using PendingWords = std::array<uint64_t, kWords>;
+  // Takes every chunk's pending bits (clearing them) and calls f(base, bits); the bits f leaves
+  // set in `bits` are made pending here again (a move the target refused). Returns the chunks seen.
+  template <class F>
+  size_t take_all_pending(F&& f);
+  // Makes `bits` of the chunk at base pending (it must exist: get_or_create), storing first the
+  // configuration bytes `config[i]` of those LPIs (the cache filled as a move brings them).
+  void add_pending(uint32_t base, const PendingWords& bits, const uint8_t* config);
+
   unsigned id_bits() const { return id_bits_; }
   bool in_range(uint32_t intid) const { return intid >= Intid::kLpiBase && (intid >> id_bits_) == 0; }
   size_t nr_chunks() const { return nr_chunks_.load(std::memory_order_relaxed); }
@@ -152,6 +163,30 @@ void LpiTable::for_each_chunk(F&& f) const {
     for (auto& slot : *dir)
       if (Chunk* c = slot.load(std::memory_order_acquire)) f(*c);
   }
+}
+
+template <class F>
+size_t LpiTable::take_all_pending(F&& f) {
+  size_t chunks = 0;
+  for_each_chunk([&](const Chunk& cc) {
+    Chunk& c = const_cast<Chunk&>(cc);  // chunks are owned by this table; the walk only reads the directory
+    ++chunks;
+    PendingWords bits{};
+    uint32_t words = 0;
+    for (unsigned w = 0; w < kWords; ++w)
+      if ((bits[w] = c.pending[w].exchange(0, std::memory_order_acq_rel))) words |= 1u << w;
+    if (!words) return;
+    mark_dirty(&c, words);
+    f(c.base, bits);
+    uint32_t back = 0;
+    for (unsigned w = 0; w < kWords; ++w)
+      if (bits[w]) {
+        c.pending[w].fetch_or(bits[w], std::memory_order_acq_rel);
+        back |= 1u << w;
+      }
+    if (back) mark_dirty(&c, back);
+  });
+  return chunks;
 }
 
 template <class F>
