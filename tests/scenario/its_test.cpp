@@ -24,6 +24,16 @@ struct ItsGuest {
     its.init();
     its.enable_lpis_all();
   }
+  // Acknowledges and EOIs n interrupts on cpu; returns their INTIDs.
+  std::set<uint32_t> ack_all(unsigned cpu, int n) {
+    std::set<uint32_t> got;
+    for (int i = 0; i < n; ++i) {
+      const uint32_t id = g.ack1(cpu);
+      got.insert(id);
+      g.eoi1(cpu, id);
+    }
+    return got;
+  }
   // Linux's per-device sequence: MAPD, then per vector MAPTI + unmask (config + INV).
   void map_vector(uint32_t dev, uint32_t event, uint32_t lpi, uint32_t icid, uint8_t prio = 0xa0) {
     its.mapti(dev, event, lpi, icid);
@@ -176,13 +186,7 @@ TEST(Its, MovallMovesEveryPendingLpi) {
   for (uint32_t e = 0; e < 5; ++e) EXPECT_EQ(t.its.msi(4, e), 1);
   t.its.movall(0, 1);
   t.its.mapc(0, 1);  // Linux retargets the collection too
-  std::set<uint32_t> got;
-  for (int i = 0; i < 5; ++i) {
-    const uint32_t id = t.g.ack1(1);
-    got.insert(id);
-    t.g.eoi1(1, id);
-  }
-  EXPECT_EQ(got, (std::set<uint32_t>{8500, 8501, 8502, 8503, 8504}));
+  EXPECT_EQ(t.ack_all(1, 5), (std::set<uint32_t>{8500, 8501, 8502, 8503, 8504}));
   t.g.icc_write(0, icc::PMR, 0xff);
   EXPECT_EQ(t.g.ack1(0), kSpurious);
 }
@@ -222,13 +226,7 @@ TEST(Its, MovallToARedistributorWithLpisDisabledKeepsEveryLpiPending) {
   t.its.sync(0);
   EXPECT_EQ(t.g.guest_errors(), errors + 3);
   t.g.icc_write(0, icc::PMR, 0xff);
-  std::set<uint32_t> got;
-  for (int i = 0; i < 3; ++i) {
-    const uint32_t id = t.g.ack1(0);
-    got.insert(id);
-    t.g.eoi1(0, id);
-  }
-  EXPECT_EQ(got, (std::set<uint32_t>{8500, 8501, 8502}));
+  EXPECT_EQ(t.ack_all(0, 3), (std::set<uint32_t>{8500, 8501, 8502}));
   EXPECT_EQ(t.g.ack1(0), kSpurious);
 }
 
