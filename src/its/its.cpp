@@ -98,7 +98,7 @@ Its::Translation Its::translate(uint32_t devid, uint32_t eventid) {
   return translate_locked(devid, eventid);
 }
 
-bool Its::try_lockfree(uint32_t devid, uint32_t eventid, MsiOutcome& out) {
+bool Its::try_lockfree(uint32_t devid, uint32_t eventid, MsiOutcome& out, int& post) {
   Ite* chunk = ite_index_.find(devid, eventid / Device::kChunk);
   if (!chunk) return false;
   const Ite e = load_ite(chunk[eventid % Device::kChunk]);
@@ -110,13 +110,15 @@ bool Its::try_lockfree(uint32_t devid, uint32_t eventid, MsiOutcome& out) {
   if (r.lpis && r.lpis_on.load(std::memory_order_acquire) && e.intid < r.lpi_limit.load(std::memory_order_acquire))
     lpis = r.lpis->find(e.intid);
   if (!lpis) {
-    // First MSI to this part of the LPI space (or LPIs off): the creating, kicking way.
-    out = gic_.make_lpi_pending(cpu, e.intid) ? MsiOutcome::pending : MsiOutcome::lpis_disabled;
+    // First MSI to this part of the LPI space (or LPIs off): the creating way.
+    const bool set = gic_.set_lpi_pending_bit(cpu, e.intid);
+    out = set ? MsiOutcome::pending : MsiOutcome::lpis_disabled;
+    if (set) post = cpu;
     return true;
   }
   bool newly = false;
   r.lpis->set_pending_in(*lpis, e.intid, &newly);
-  if (newly) gic_.post_lpi(cpu);
+  if (newly) post = cpu;
   // Remember the translation for the next MSI if no command runs. Holding lock_ inside the read
   // section proves that every command that completed has had its grace period without waiting for
   // this reader, so what this reader saw is current (a command's writes precede its synchronize()).
@@ -136,6 +138,13 @@ bool Its::try_lockfree(uint32_t devid, uint32_t eventid, MsiOutcome& out) {
 }
 
 MsiOutcome Its::signal_msi(uint32_t devid, uint32_t eventid) {
+  // The wake-up of the target CPU (post_lpi) comes after the read section and outside the lock:
+  // it may run that CPU's update, and run further updates other threads request meanwhile
+  // (CpuLock::request_update), which must delay neither a grace period nor ITS commands. The
+  // pending bit is set inside, which is all the ordering against DISCARD needs.
+  int post = -1;
+  MsiOutcome out = MsiOutcome::pending;
+  bool resolved = true;
   {
     // No lock (see the class comment). The enabled check is inside the read section: disabling
     // the ITS (and freeing translations after it, restore) waits out every reader that saw it on.
@@ -145,17 +154,24 @@ MsiOutcome Its::signal_msi(uint32_t devid, uint32_t eventid) {
     if (cache_.lookup(devid, eventid, hit)) {
       bool newly = false;
       gic_.cpu(hit.cpu).redist.lpis->set_pending_in(*hit.chunk, hit.intid, &newly);
-      if (newly) gic_.post_lpi(hit.cpu);
-      return MsiOutcome::pending;
+      if (newly) post = hit.cpu;
+    } else {
+      resolved = try_lockfree(devid, eventid, out, post);
     }
-    if (MsiOutcome out; try_lockfree(devid, eventid, out)) return out;
   }
+  if (!resolved) out = signal_msi_locked(devid, eventid, post);
+  if (post >= 0) gic_.post_lpi(unsigned(post));
+  return out;
+}
+
+MsiOutcome Its::signal_msi_locked(uint32_t devid, uint32_t eventid, int& post) {
   // Not resolvable without the lock (an error outcome, or an ICID beyond the direct table).
   counters_.cache_misses.fetch_add(1, std::memory_order_relaxed);
   std::lock_guard l(lock_);
   const Translation t = translate_locked(devid, eventid);
   if (t.outcome != MsiOutcome::pending) return t.outcome;
-  if (!gic_.make_lpi_pending(t.cpu, t.intid)) return MsiOutcome::lpis_disabled;
+  if (!gic_.set_lpi_pending_bit(t.cpu, t.intid)) return MsiOutcome::lpis_disabled;
+  post = int(t.cpu);
   // The LPI's state exists on the target now: remember the translation for the next MSI.
   if (LpiTable::Chunk* chunk = gic_.cpu(t.cpu).redist.lpis->find(t.intid))
     cache_.insert(devid, eventid, TranslationCache::Hit{t.intid, uint16_t(t.cpu), chunk});

@@ -206,7 +206,10 @@ class Its {
   void index_rebuild_locked();
   void set_collection_locked(uint32_t icid, bool valid, unsigned cpu);
   // Resolves a translation without the lock (inside a Grace read section); false: take the lock.
-  bool try_lockfree(uint32_t devid, uint32_t eventid, MsiOutcome& out);
+  // Sets `post` to the CPU whose LPI became pending: the caller posts it after the read section.
+  bool try_lockfree(uint32_t devid, uint32_t eventid, MsiOutcome& out, int& post);
+  // The rest of signal_msi() under lock_ (errors, ICIDs beyond the direct table); `post` as above.
+  MsiOutcome signal_msi_locked(uint32_t devid, uint32_t eventid, int& post);
 
   GicCore& gic_;
   const ItsConfig cfg_;
