@@ -1,6 +1,7 @@
 // The command queue (IHI0069 5.3, 12.19: GITS_CBASER, GITS_CWRITER, GITS_CREADR). Commands run
-// synchronously inside the GITS_CWRITER write (or the GITS_CTLR write that enables the ITS), so
-// a driver never has to poll. This loop is the only code that moves GITS_CREADR.
+// synchronously inside the GITS_CWRITER write (or the GITS_CTLR write that enables the ITS), up to
+// a work limit (its.hpp, kWorkPerAccess); the guest's GITS_CREADR polls run what is left. This
+// loop is the only code that moves GITS_CREADR.
 #include <algorithm>
 #include <bit>
 #include <cinttypes>
