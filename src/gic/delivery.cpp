@@ -188,7 +188,10 @@ uint32_t GicCore::acknowledge(CpuContext& c, Group g) {
     }
     const Intid id{h.intid};
     if (id.is_lpi()) {
-      c.redist.lpis->acknowledge(h.intid);  // LPIs have no active state
+      // LPIs have no active state. A pending bit taken since this CPU last processed its LPIs (a
+      // move to another CPU, CLEAR, DISCARD) is not delivered here: select again, as for an SPI
+      // that another CPU took. (Delivering it would deliver a moved LPI twice.)
+      if (!c.redist.lpis->acknowledge(h.intid)) continue;
       // Only if the selection that chose it also saw the other sources (it always does when it
       // offered an LPI).
       c.lpi_acked = c.lpis_offered;

@@ -267,14 +267,17 @@ uint32_t LpiTable::best(uint8_t& priority) const {
   return head_[b];
 }
 
-void LpiTable::acknowledge(uint32_t intid) {
+bool LpiTable::acknowledge(uint32_t intid) {
   Chunk* c = find(intid);
-  if (!c) return;
+  if (!c) return false;
   const unsigned i = intid - c->base;
   const uint64_t bit = 1ull << (i % 64);
-  c->pending[i / 64].fetch_and(~bit, std::memory_order_acq_rel);
+  const bool was = c->pending[i / 64].fetch_and(~bit, std::memory_order_acq_rel) & bit;
+  // Either way it leaves the buckets: not pending now (the taker's dirty mark may still be on its
+  // way, and must not be needed for the next selection to skip it).
   c->queued[i / 64] &= ~bit;
   bucket_remove(*c, intid);
+  return was;
 }
 
 bool LpiTable::write_pending(GuestMemory& mem, uint64_t pend_pa, bool clear) {

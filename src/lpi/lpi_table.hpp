@@ -78,8 +78,10 @@ class LpiTable {
   void process();
   // Highest-priority pending enabled LPI (0 if none) and its priority. O(1).
   uint32_t best(uint8_t& priority) const;
-  // Acknowledge: the LPI stops being pending (LPIs have no active state).
-  void acknowledge(uint32_t intid);
+  // Acknowledge: the LPI stops being pending (LPIs have no active state). False if its pending bit
+  // was already clear: another thread took it (MOVI/MOVALL to another CPU, CLEAR, DISCARD) after
+  // the owner's last process(); the caller selects again instead of delivering it.
+  bool acknowledge(uint32_t intid);
   // EnableLPIs 1 -> 0: writes every pending bit to the pending table at pend_pa (IHI0069 5.1.2),
   // then forgets all pending state. Returns false if some of the table was not in guest RAM.
   bool write_back_and_clear(GuestMemory& mem, uint64_t pend_pa) { return write_pending(mem, pend_pa, true); }

@@ -180,3 +180,24 @@ TEST(LpiTable, DestructionGivesTheBudgetBack) {
   }
   EXPECT_EQ(budget.used(), 0u);
 }
+
+// The owner may select an LPI whose pending bit another thread has just taken (MOVI/MOVALL to
+// another CPU, CLEAR, DISCARD) before it processed that change: acknowledge reports it, and the
+// LPI leaves the priority order either way, so that the next selection offers the next one.
+TEST(LpiTable, AcknowledgeOfAnLpiTakenMeanwhileReportsItAndSelectsTheNext) {
+  Fixture f;
+  f.config(9000, 0x41);  // priority 0x40, enabled
+  f.config(9001, 0x81);
+  ASSERT_NE(f.make(9000), nullptr);
+  ASSERT_TRUE(f.t.set_pending(9000));
+  ASSERT_TRUE(f.t.set_pending(9001));
+  f.t.process();
+  uint8_t prio = 0;
+  ASSERT_EQ(f.t.best(prio), 9000u);
+  EXPECT_TRUE(f.t.take_pending(9000)) << "a mover takes it; the owner has not processed that yet";
+  EXPECT_FALSE(f.t.acknowledge(9000)) << "not pending any more: not to be delivered";
+  EXPECT_EQ(f.t.best(prio), 9001u) << "without a process(): it left the buckets";
+  EXPECT_TRUE(f.t.acknowledge(9001));
+  f.t.process();
+  EXPECT_EQ(f.t.best(prio), 0u);
+}
