@@ -175,8 +175,8 @@ class GicCore {
   bool clear_lpi_pending(unsigned cpu, uint32_t intid);
   // MOVI/MOVALL: moves intid's pending state from one redistributor to another. An LPI the target
   // cannot hold stays pending where it was (docs/spec-deviations.md rows 88, 89), counted as a
-  // guest error. False only then.
-  bool move_lpi_pending(unsigned from, unsigned to, uint32_t intid);
+  // guest error.
+  void move_lpi_pending(unsigned from, unsigned to, uint32_t intid);
   // MOVALL: every LPI pending on `from` moves to `to`, a 1024-LPI chunk at a time (its pending
   // words taken and added in one go, its configuration block read once). LPIs the target cannot
   // hold stay, as above. Returns the LPIs moved; `chunks`: the chunks of `from` walked.

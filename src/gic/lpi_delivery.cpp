@@ -3,7 +3,6 @@
 #include "gic/gic_core.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 #include "gicr/gicr_regs.hpp"
 
@@ -37,10 +36,10 @@ bool GicCore::clear_lpi_pending(unsigned cpu, uint32_t intid) {
   return true;
 }
 
-bool GicCore::move_lpi_pending(unsigned from, unsigned to, uint32_t intid) {
+void GicCore::move_lpi_pending(unsigned from, unsigned to, uint32_t intid) {
   LpiTable* src = cpus_[from]->redist.lpis.get();
-  if (!src || !src->take_pending(intid)) return true;  // not pending: nothing to move
-  bool moved = set_lpi_pending_bit(to, intid);
+  if (!src || !src->take_pending(intid)) return;  // not pending: nothing to move
+  const bool moved = set_lpi_pending_bit(to, intid);
   if (!moved) {
     // The target refused it (EnableLPIs = 0, INTID beyond its range, host budget). IHI0069 5.3
     // MOVI and MOVALL define no outcome for that; vgic keeps the interrupt rather than drop it.
@@ -51,7 +50,6 @@ bool GicCore::move_lpi_pending(unsigned from, unsigned to, uint32_t intid) {
   }
   kick(from);
   if (moved) post_lpi(to);
-  return moved;
 }
 
 size_t GicCore::move_all_lpis(unsigned from, unsigned to, size_t& chunks) {
@@ -67,11 +65,7 @@ size_t GicCore::move_all_lpis(unsigned from, unsigned to, size_t& chunks) {
     // limit is a power of two >= 2^14, so a chunk (1024 LPIs, aligned) is wholly in range or not.
     const uint32_t first = std::max(base, Intid::kLpiBase);
     if (on && base < limit && dst.lpis->get_or_create(first, mem_, prop)) {
-      // As MOVI: the configuration moves with the LPIs (the target's cache takes their bytes now).
-      uint8_t cfg[LpiTable::kChunkSize] = {};  // configuration memory that is not RAM reads as "disabled"
-      if (!mem_.read(prop + (first - Intid::kLpiBase), cfg + (first - base), base + LpiTable::kChunkSize - first))
-        std::memset(cfg, 0, sizeof cfg);
-      dst.lpis->add_pending(base, bits, cfg);
+      dst.lpis->add_pending(base, bits, mem_, prop);  // the configuration moves too (as MOVI)
       bits = {};
       moved += n;
       return;

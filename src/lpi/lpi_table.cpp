@@ -1,5 +1,6 @@
 #include "lpi/lpi_table.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <vector>
@@ -69,10 +70,8 @@ LpiTable::Chunk* LpiTable::get_or_create(uint32_t intid, const GuestMemory& mem,
   // 0 included, may hold the table; memory that is not RAM reads as "disabled".
   {
     uint8_t cfg[kChunkSize];
-    const uint32_t first = std::max(c->base, Intid::kLpiBase);
-    const size_t n = c->base + kChunkSize - first;
-    if (mem.read(prop_pa + (first - Intid::kLpiBase), cfg, n))
-      for (size_t i = 0; i < n; ++i) c->config[first - c->base + i].store(cfg[i], std::memory_order_relaxed);
+    read_config_block(mem, prop_pa, c->base, cfg);
+    for (unsigned i = 0; i < kChunkSize; ++i) c->config[i].store(cfg[i], std::memory_order_relaxed);
   }
   slot.store(c, std::memory_order_release);
   nr_chunks_.fetch_add(1, std::memory_order_relaxed);
@@ -131,9 +130,19 @@ bool LpiTable::take_pending(uint32_t intid) {
   return was;
 }
 
-void LpiTable::add_pending(uint32_t base, const PendingWords& bits, const uint8_t* config) {
+void LpiTable::read_config_block(const GuestMemory& mem, uint64_t prop_pa, uint32_t base, uint8_t (&cfg)[kChunkSize]) {
+  std::memset(cfg, 0, kChunkSize);
+  const uint32_t first = std::max(base, Intid::kLpiBase);  // the table starts at INTID 8192
+  if (first >= base + kChunkSize) return;
+  if (!mem.read(prop_pa + (first - Intid::kLpiBase), cfg + (first - base), base + kChunkSize - first))
+    std::memset(cfg, 0, kChunkSize);
+}
+
+void LpiTable::add_pending(uint32_t base, const PendingWords& bits, const GuestMemory& mem, uint64_t prop_pa) {
   Chunk* c = find(base);
   if (!c) return;
+  uint8_t config[kChunkSize];
+  read_config_block(mem, prop_pa, base, config);
   uint32_t words = 0;
   for (unsigned w = 0; w < kWords; ++w) {
     if (!bits[w]) continue;
@@ -172,12 +181,9 @@ void LpiTable::reload_all_config(const GuestMemory& mem, uint64_t prop_pa) {
   std::vector<Chunk*> chunks;
   for_each_chunk([&](const Chunk& c) { chunks.push_back(const_cast<Chunk*>(&c)); });
   for (Chunk* c : chunks) {
-    uint8_t cfg[kChunkSize] = {};
-    const uint32_t first = std::max(c->base, Intid::kLpiBase);
-    const size_t n = c->base + kChunkSize - first;
-    // Configuration memory that is not RAM reads as "disabled".
-    if (!mem.read(prop_pa + (first - Intid::kLpiBase), cfg, n)) std::memset(cfg, 0, sizeof cfg);
-    for (size_t i = 0; i < n; ++i) c->config[first - c->base + i].store(cfg[i], std::memory_order_relaxed);
+    uint8_t cfg[kChunkSize];
+    read_config_block(mem, prop_pa, c->base, cfg);
+    for (unsigned i = 0; i < kChunkSize; ++i) c->config[i].store(cfg[i], std::memory_order_relaxed);
     mark_dirty(c, Chunk::kAllWords);
   }
 }

@@ -103,8 +103,9 @@ class LpiTable {
   template <class F>
   size_t take_all_pending(F&& f);
   // Makes `bits` of the chunk at base pending (it must exist: get_or_create), storing first the
-  // configuration bytes `config[i]` of those LPIs (the cache filled as a move brings them).
-  void add_pending(uint32_t base, const PendingWords& bits, const uint8_t* config);
+  // configuration bytes of those LPIs from the table at prop_pa (the cache filled as a move brings
+  // them, as MOVI does).
+  void add_pending(uint32_t base, const PendingWords& bits, const GuestMemory& mem, uint64_t prop_pa);
 
   unsigned id_bits() const { return id_bits_; }
   bool in_range(uint32_t intid) const { return intid >= Intid::kLpiBase && (intid >> id_bits_) == 0; }
@@ -113,6 +114,9 @@ class LpiTable {
  private:
   friend struct SnapshotAccess;  // snapshot/: captures and restores the cached state
   using Dir = std::array<std::atomic<Chunk*>, 1u << kDirShift>;
+  // The configuration bytes of the chunk at base, indexed like Chunk::config, from the table at
+  // prop_pa (IHI0069 5.1.1: it begins at INTID 8192). Memory that is not RAM reads as 0: disabled.
+  static void read_config_block(const GuestMemory& mem, uint64_t prop_pa, uint32_t base, uint8_t (&cfg)[kChunkSize]);
   // words: the 64-LPI words of c that changed (bit w: LPIs base + 64w ..).
   void mark_dirty(Chunk* c, uint32_t words);
   void bucket_insert(uint32_t intid, uint8_t bucket) { bucket_insert(*find(intid), intid, bucket); }

@@ -12,6 +12,7 @@
 
 #include "gicd/gicd_regs.hpp"
 #include "gicr/gicr_regs.hpp"
+#include "its/its_command_words.hpp"
 #include "its/its_regs.hpp"
 #include "snapshot/snapshot_archive.hpp"
 #include "snapshot/snapshot_format.hpp"
@@ -251,7 +252,7 @@ void its(Ar& a, const Config& c, uint32_t idx, S& s) {
     a.u8(d.event_bits, "device.event_bits", in(uint8_t(1), uint8_t(k.event_id_bits), "must be 1..event_id_bits"));
     // MAPD carries ITT_addr[51:8] (IHI0069 5.3 MAPD): a save re-encodes it that way (its_abi.hpp).
     a.u64(d.itt_addr, "device.itt_addr",
-          expect([](uint64_t v) { return (v & 0xff) == 0 && (v >> 52) == 0; }, "not 256-byte aligned below 2^52"));
+          expect([](uint64_t v) { return its_cmd::ITT_addr::get(v) << 8 == v; }, "not 256-byte aligned below 2^52"));
     const uint64_t max_ev = d.event_bits >= 32 ? UINT32_MAX : (uint64_t(1) << d.event_bits);
     a.count(d.ites, "device.nr_ites", 10, max_ev);
     for (uint32_t j = 0; j < d.ites.size() && a.ok(); ++j) {
