@@ -266,7 +266,7 @@ void GicCore::end_of_interrupt(CpuContext& c, Group g, uint32_t intid) {
 
 void GicCore::deactivate_by_dir(CpuContext& c, uint32_t intid) {
   if (!c.icc.eoimode) {
-    // IHI0069 12.2.7: a write to ICC_DIR with EOImode == 0 is UNPREDICTABLE; vgic ignores it.
+    // IHI0069 12.2.7 ICC_DIR_EL1: with EOImode == 0 an implementation must ignore the write.
     log_.guest_error("dir-eoimode0", "icc", c.index, intid, 0, "ICC_DIR write while EOImode == 0 ignored");
     return;
   }
@@ -295,11 +295,13 @@ void GicCore::generate_sgi(unsigned from, uint64_t v, uint32_t enc) {
       if (i != from) forward(i);
     return;
   }
-  const uint64_t rs = ICC_SGIR::RS::get(v);
+  uint64_t rs = ICC_SGIR::RS::get(v);
   if (rs != 0 && !cfg_.rss) {
-    // RS != 0 without range-selector support: CONSTRAINED UNPREDICTABLE; vgic forwards nothing.
-    log_.guest_error("sgi-rs", "icc", from, enc, v, "ICC_SGI*R.RS != 0 without GICD_TYPER.RSS; SGI ignored");
-    return;
+    // ICC_CTLR_EL1.RSS == 0 (and so GICD_TYPER.RSS == 0): RS is RES0 (IHI0069 12.2.22), so the
+    // field has no effect and TargetList names Aff0 0..15. Counted: a driver that sets it has
+    // computed RS for a PE this GIC cannot address.
+    log_.guest_error("sgi-rs", "icc", from, enc, v, "ICC_SGI*R.RS != 0 while RSS == 0; RS is RES0, treated as 0");
+    rs = 0;
   }
   const uint32_t cluster = uint32_t(ICC_SGIR::Aff1::get(v) << 8 | ICC_SGIR::Aff2::get(v) << 16 | ICC_SGIR::Aff3::get(v) << 24);
   for (uint64_t list = ICC_SGIR::TargetList::get(v); list; list &= list - 1) {

@@ -110,13 +110,18 @@ void Distributor::set_spi_message(uint32_t intid, bool set, bool& valid) {
   Irq* irq = find(intid);
   valid = irq != nullptr;
   if (!irq) return;
-  // IHI0069 2.3.2 (message-based SPIs): SETSPI makes an edge-triggered SPI pending and asserts a
-  // level-sensitive one until CLRSPI; CLRSPI has no effect on an edge-triggered SPI.
-  if (irq->edge) {
-    if (set) irq->latch = true;
+  // IHI0069 2.3.2 and 12.9 GICD_SETSPI_NSR / GICD_CLRSPI_NSR: SETSPI makes an edge-triggered SPI
+  // pending (until it is acknowledged or CLRSPI/ICPENDR removes it) and asserts a level-sensitive
+  // one until CLRSPI. CLRSPI removes the pending state of either kind: pending becomes inactive,
+  // active and pending becomes active; a level SPI whose input line is high stays pending.
+  // SETSPI on a level SPI that is already pending (ISPENDR, the line) still records the assertion:
+  // the device has asserted its message level and will de-assert it with CLRSPI
+  // (docs/spec-deviations.md row 23).
+  if (set) {
+    (irq->edge ? irq->latch : irq->msg_level) = true;
   } else {
-    irq->msg_level = set;
-    if (!set) irq->latch = false;
+    irq->latch = false;
+    irq->msg_level = false;
   }
   changed(*irq);
 }

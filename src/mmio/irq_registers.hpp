@@ -57,20 +57,16 @@ uint64_t read_pending(Ctx& c, const Access& a) {
   return v;
 }
 
-// ISPENDR sets the pending latch. ICPENDR clears the latch (and a SETSPI assertion); a level
-// interrupt whose input is still high stays pending (IHI0069 12.9.13). Neither is a deactivation:
-// no resample/ack notification comes from here (seed 001).
+// ISPENDR sets the pending latch. ICPENDR clears the latch only: a level interrupt whose input is
+// still asserted stays pending (IHI0069 12.9.13), and a GICD_SETSPI_NSR assertion is such an input,
+// removed only by GICD_CLRSPI_NSR (12.9, GICD_SETSPI_NSR). Neither is a deactivation: no
+// resample/ack notification comes from here (seed 001).
 template <class Ctx, bool Set>
 void write_pending(Ctx& c, const Access& a, uint64_t v) {
   for (unsigned i = 0; i < a.units; ++i) {
     if (!((v >> i) & 1)) continue;
     if (Irq* irq = c.find(a.intid + i)) {
-      if (Set) {
-        irq->latch = true;
-      } else {
-        irq->latch = false;
-        irq->msg_level = false;
-      }
+      irq->latch = Set;
       c.changed(*irq);
     }
   }

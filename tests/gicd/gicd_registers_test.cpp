@@ -429,15 +429,17 @@ TEST(GicdSetSpi, LevelSpiIsAssertedUntilClrSpi) {
   EXPECT_EQ(g.guest_errors(), 0u);
 }
 
-TEST(GicdSetSpi, EdgeSpiIgnoresClrSpi) {
+TEST(GicdSetSpi, ClrSpiClearsAnEdgeSpiAndAnIspendrLatch) {
+  // IHI0069, GICD_CLRSPI_NSR: a write changes a pending SPI to inactive, edge-triggered or not.
   Guest g(make_config());
   g.set_edge(41, true);
   g.gicd_write(gicd::SETSPI_NSR, 41);
   EXPECT_TRUE(g.is_pending(41));
-  g.gicd_write(gicd::CLRSPI_NSR, 41);  // no effect on an edge-triggered SPI
-  EXPECT_TRUE(g.is_pending(41));
-  g.clear_pending(41);
+  g.gicd_write(gicd::CLRSPI_NSR, 41);
   EXPECT_FALSE(g.is_pending(41));
+  g.set_pending(40);  // level SPI, latched by ISPENDR
+  g.gicd_write(gicd::CLRSPI_NSR, 40);
+  EXPECT_FALSE(g.is_pending(40));
   EXPECT_EQ(g.guest_errors(), 0u);
 }
 

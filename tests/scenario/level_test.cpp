@@ -122,3 +122,56 @@ TEST_F(Level, SetspiOnAnEdgeSpiIsOnePendingEdge) {
   EXPECT_FALSE(g.is_pending(kSpi));
   EXPECT_FALSE(g.irq(1));
 }
+
+TEST_F(Level, ClrspiRemovesThePendingStateOfAnEdgeSpi) {
+  // GICD_CLRSPI_NSR changes a pending SPI to inactive and an active and pending one to active,
+  // edge-triggered or not; GICD_SETSPI_NSR's edge case names CLRSPI as a way the pending state
+  // ends.
+  g.set_edge(kSpi, true);
+  g.gicd_write(gicd::SETSPI_NSR, kSpi);
+  EXPECT_TRUE(g.irq(1));
+  g.gicd_write(gicd::CLRSPI_NSR, kSpi);
+  EXPECT_FALSE(g.is_pending(kSpi));
+  EXPECT_FALSE(g.irq(1));
+  EXPECT_EQ(g.ack1(1), kSpurious);
+
+  g.gicd_write(gicd::SETSPI_NSR, kSpi);
+  EXPECT_EQ(g.ack1(1), kSpi);
+  g.gicd_write(gicd::SETSPI_NSR, kSpi);  // active and pending
+  EXPECT_TRUE(g.is_pending(kSpi));
+  g.gicd_write(gicd::CLRSPI_NSR, kSpi);
+  EXPECT_FALSE(g.is_pending(kSpi));
+  EXPECT_TRUE(g.is_active(kSpi));
+  g.eoi1(1, kSpi);
+  EXPECT_FALSE(g.irq(1));
+  EXPECT_EQ(g.ack1(1), kSpurious);
+  EXPECT_EQ(g.guest_errors(), 0u);
+}
+
+TEST_F(Level, IcpendrDoesNotDeassertASetspiAssertion) {
+  // GICD_SETSPI_NSR, level-sensitive case: the SPI remains pending until GICD_CLRSPI_NSR
+  // de-asserts it. It is the message form of an asserted input, which ICPENDR does not clear
+  // (IcpendrDoesNotClearPendingWhileTheLineIsHigh).
+  g.gicd_write(gicd::SETSPI_NSR, kSpi);
+  g.clear_pending(kSpi);
+  EXPECT_TRUE(g.is_pending(kSpi));
+  EXPECT_TRUE(g.irq(1));
+  handle_and_complete();
+  EXPECT_TRUE(g.irq(1));  // still asserted after the deactivation
+  g.gicd_write(gicd::CLRSPI_NSR, kSpi);
+  EXPECT_FALSE(g.is_pending(kSpi));
+  EXPECT_FALSE(g.irq(1));
+}
+
+TEST_F(Level, SetspiOnAPendingLevelSpiIsStillAnAssertion) {
+  // vgic's reading of "no effect if the SPI is already pending" for a level SPI
+  // (docs/spec-deviations.md row 23): the assertion is recorded, so the SPI stays pending after
+  // the ISPENDR latch is consumed, until the device's CLRSPI.
+  g.set_pending(kSpi);
+  g.gicd_write(gicd::SETSPI_NSR, kSpi);
+  handle_and_complete();
+  EXPECT_TRUE(g.is_pending(kSpi));
+  g.gicd_write(gicd::CLRSPI_NSR, kSpi);
+  EXPECT_FALSE(g.is_pending(kSpi));
+  EXPECT_FALSE(g.irq(1));
+}

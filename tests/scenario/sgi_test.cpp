@@ -166,20 +166,21 @@ TEST(Sgi, RangeSelectorReachesAff0Above15WithRss) {
   }
 }
 
-TEST(Sgi, NonZeroRangeSelectorWithoutRssIsIgnoredAndCounted) {
-  // ICC_CTLR_EL1.RSS == 0: only Aff0 0..15 can be targeted and RS is RES0. vgic ignores such a
-  // write (one of the behaviours IHI0069 (ICC_SGI1R_EL1.RS) allows for RS != 0 without RSS) and
-  // counts it.
+TEST(Sgi, RangeSelectorIsRes0WithoutRssAndCounted) {
+  // ICC_CTLR_EL1.RSS == 0: only Aff0 0..15 can be targeted and RS is RES0 (IHI0069
+  // ICC_SGI1R_EL1.RS), so it has no effect: TargetList bit n names Aff0 n. vgic counts the write.
   Guest g(Guest::config(4));
   g.bring_up_all();
   EXPECT_EQ((g.icc_read(0, icc::CTLR) >> 18) & 1, 0u);
   setup_sgi_everywhere(g, 1);
   const uint64_t errors = g.guest_errors();
   g.icc_write(0, icc::SGI1R, sgir(1, 0x2, 0, 1));
-  EXPECT_TRUE(pending_on(g, 1).empty());
-  EXPECT_EQ(g.guest_errors(), errors + 1);
-  g.icc_write(0, icc::SGI1R, sgir(1, 0x2, 0, 0));
   EXPECT_EQ(pending_on(g, 1), std::set<unsigned>{1});
+  EXPECT_EQ(g.guest_errors(), errors + 1);
+  take(g, 1, {1});
+  g.icc_write(0, icc::SGI1R, sgir(1, 0x5, 0, 15));
+  EXPECT_EQ(pending_on(g, 1), (std::set<unsigned>{0, 2}));
+  EXPECT_EQ(g.guest_errors(), errors + 2);
 }
 
 TEST(Sgi, NonexistentTargetsAreIgnored) {
