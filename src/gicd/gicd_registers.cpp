@@ -77,7 +77,8 @@ void write_irouter(Ctx& c, const Access& a, uint64_t v) {
 
 uint64_t read_id(Ctx&, const Access& a) { return kGicIdRegs[a.index]; }
 
-constexpr uint8_t W32 = Width::W32, W8_32 = Width::W8 | Width::W32, W32_64 = Width::W32 | Width::W64;
+constexpr uint8_t W32 = Width::W32, W8_32 = Width::W8 | Width::W32, W16_32 = Width::W16 | Width::W32,
+                  W32_64 = Width::W32 | Width::W64;
 using namespace gicd_off;
 
 // Per-IRQ arrays cover INTIDs 0..1023 (0..31 are RAZ/WI here: with affinity routing SGIs and PPIs
@@ -89,10 +90,12 @@ constexpr auto kTable = std::to_array<Desc>({
     reg<Ctx>("GICD_IIDR", IIDR, 4, W32, 0, 0, read_iidr, nullptr),
     reg<Ctx>("GICD_TYPER2", TYPER2, 4, W32, 0, 0, read_zero<Ctx>, nullptr),
     raz_wi<Ctx>("GICD_STATUSR", STATUSR, 4, W32),  // optional register, not implemented (RAZ/WI)
-    reg<Ctx>("GICD_SETSPI_NSR", SETSPI_NSR, 4, W32, 0, ~0ull, nullptr, write_setspi),
-    reg<Ctx>("GICD_CLRSPI_NSR", CLRSPI_NSR, 4, W32, 0, ~0ull, nullptr, write_clrspi),
-    raz_wi<Ctx>("GICD_SETSPI_SR", SETSPI_SR, 4, W32),  // RAZ/WI with DS == 1
-    raz_wi<Ctx>("GICD_CLRSPI_SR", CLRSPI_SR, 4, W32),
+    // "16-bit accesses to bits [15:0] of this register must be supported" (each register's
+    // description in IHI0069 12.9): a 16-bit write carries the whole INTID field.
+    reg<Ctx>("GICD_SETSPI_NSR", SETSPI_NSR, 4, W16_32, 0, ~0ull, nullptr, write_setspi),
+    reg<Ctx>("GICD_CLRSPI_NSR", CLRSPI_NSR, 4, W16_32, 0, ~0ull, nullptr, write_clrspi),
+    raz_wi<Ctx>("GICD_SETSPI_SR", SETSPI_SR, 4, W16_32),  // RAZ/WI with DS == 1
+    raz_wi<Ctx>("GICD_CLRSPI_SR", CLRSPI_SR, 4, W16_32),
     irq_array<Ctx>("GICD_IGROUPR", IGROUPR, 1024, 1, W32, 0, read_flag<Ctx, &Irq::group1>, write_flag<Ctx, &Irq::group1>),
     irq_array<Ctx>("GICD_ISENABLER", ISENABLER, 1024, 1, W32, 0, read_flag<Ctx, &Irq::enabled>,
                    write_flag_w1<Ctx, &Irq::enabled, true>),

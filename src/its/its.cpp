@@ -9,6 +9,9 @@ const char* to_string(MsiOutcome o) {
   switch (o) {
     case MsiOutcome::pending: return "pending";
     case MsiOutcome::its_disabled: return "its-disabled";
+    // The replay format's names for "the table could not be read" (traces/FORMAT.md).
+    case MsiOutcome::device_table_invalid: return "dte";
+    case MsiOutcome::collection_table_invalid: return "cte";
     case MsiOutcome::device_unmapped: return "dte-invalid";
     case MsiOutcome::event_out_of_range: return "other";
     case MsiOutcome::event_unmapped: return "ite-invalid";
@@ -78,9 +81,40 @@ TableLookup Its::check_id(unsigned baser_index, uint64_t id) const {
   return table_entry_address(gic_.memory(), m.geometry, id, addr);
 }
 
+void Its::publish_gate_locked() {
+  // IHI0069 12.19 GITS_BASER<n>.Valid == 0: no memory is allocated for the table, and the ITS
+  // discards writes to GITS_TRANSLATER when it is the Device table, or the Collection table while
+  // GITS_TYPER.HCC == 0 (with HCC > 0 the ITS holds the first HCC collections itself).
+  MsiOutcome gate = MsiOutcome::pending;
+  if (!enabled_)
+    gate = MsiOutcome::its_disabled;
+  else if (!GITS_BASER::Valid::get(baser_[0]))
+    gate = MsiOutcome::device_table_invalid;
+  else if (cfg_.hcc == 0 && !GITS_BASER::Valid::get(baser_[1]))
+    gate = MsiOutcome::collection_table_invalid;
+  gate_pub_.store(gate, std::memory_order_release);
+}
+
+void Its::forget_table_locked(unsigned baser_index) {
+  // IHI0069 12.19 GITS_BASER<n>.Valid == 0: "no memory is allocated for the translation table",
+  // so nothing it held survives; a driver that makes the table Valid again maps afresh. KVM drops
+  // its device or collection list at the same write. Collections below GITS_TYPER.HCC are held by
+  // the ITS itself and stay. The ITS is disabled here, so no new MSI starts a translation; the
+  // index clear waits out any reader still inside one.
+  index_drop_locked();
+  if (baser_index == 0) {
+    for (auto& [id, d] : devices_) gic_.budget().release(Device::bytes_charged(d));
+    devices_.clear();
+  } else {
+    std::erase_if(collections_, [&](const auto& c) { return c.first >= cfg_.hcc; });
+  }
+  index_rebuild_locked();
+  invalidate_all_locked();
+}
+
 Its::Translation Its::translate_locked(uint32_t devid, uint32_t eventid) {
   Translation t{MsiOutcome::pending};
-  if (!enabled_) return {MsiOutcome::its_disabled};
+  if (const MsiOutcome gate = gate_pub_.load(std::memory_order_relaxed); gate != MsiOutcome::pending) return {gate};
   auto it = devices_.find(devid);
   if (it == devices_.end()) return {MsiOutcome::device_unmapped};
   Device& d = it->second;
@@ -149,7 +183,7 @@ MsiOutcome Its::signal_msi(uint32_t devid, uint32_t eventid) {
     // No lock (see the class comment). The enabled check is inside the read section: disabling
     // the ITS (and freeing translations after it, restore) waits out every reader that saw it on.
     Grace::Reader reader(grace_);
-    if (!enabled_pub_.load(std::memory_order_acquire)) return MsiOutcome::its_disabled;
+    if (const MsiOutcome gate = gate_pub_.load(std::memory_order_acquire); gate != MsiOutcome::pending) return gate;
     TranslationCache::Hit hit;
     if (cache_.lookup(devid, eventid, hit)) {
       bool newly = false;

@@ -44,8 +44,8 @@ namespace gicv3 {
 class GicCore;
 
 // Why an MSI did not become a pending LPI (for tools and tests; the guest sees nothing).
-enum class MsiOutcome { pending, its_disabled, device_unmapped, event_out_of_range, event_unmapped,
-                        collection_unmapped, lpis_disabled };
+enum class MsiOutcome { pending, its_disabled, device_table_invalid, collection_table_invalid, device_unmapped,
+                        event_out_of_range, event_unmapped, collection_unmapped, lpis_disabled };
 const char* to_string(MsiOutcome o);
 
 // The result of one command (IHI0069 5.3): done, ignored (with why), or an architectural error.
@@ -205,6 +205,9 @@ class Its {
   void index_drop_locked();
   void index_rebuild_locked();
   void set_collection_locked(uint32_t icid, bool valid, unsigned cpu);
+  void publish_gate_locked();
+  // GITS_BASER<n>.Valid went from 1 to 0 (only while disabled): the table's mappings are gone.
+  void forget_table_locked(unsigned baser_index);
   // Resolves a translation without the lock (inside a Grace read section); false: take the lock.
   // Sets `post` to the CPU whose LPI became pending: the caller posts it after the read section.
   bool try_lockfree(uint32_t devid, uint32_t eventid, MsiOutcome& out, int& post);
@@ -218,7 +221,10 @@ class Its {
   std::mutex lock_;
   // Registers.
   bool enabled_ = false;
-  std::atomic<bool> enabled_pub_{false};  // published for the lock-free hit path
+  // Whether MSIs are translated, published for the lock-free hit path: `pending` when they are,
+  // else why they are discarded. Derived from GITS_CTLR.Enabled and GITS_BASER0/1.Valid by
+  // publish_gate_locked(), which runs wherever those can change (the BASERs only while disabled).
+  std::atomic<MsiOutcome> gate_pub_{MsiOutcome::its_disabled};
   uint64_t cbaser_ = 0;
   uint64_t cwriter_ = 0;
   uint64_t creadr_ = 0;

@@ -270,7 +270,7 @@ struct ItsCommands {
   static CommandOutcome int_(Its& its, const RawCommand& raw) {
     return on_mapped_event<INT>(its, raw, [&](unsigned cpu, uint32_t intid) {
       retire_before_pending_change(its);
-      if (!its.gic_.make_lpi_pending(cpu, intid)) return CommandOutcome::ignore("LPIs disabled on the target");
+      if (!its.gic_.make_lpi_pending(cpu, intid)) return CommandOutcome::ignore("target cannot take the LPI (EnableLPIs 0, INTID beyond IDbits, or budget)");
       return CommandOutcome::ok();
     });
   }

@@ -23,7 +23,7 @@ struct ItsRegisters {
     const bool en = GITS_CTLR::Enabled::get(v);
     if (en == c.its.enabled_) return;
     c.its.enabled_ = en;
-    c.its.enabled_pub_.store(en, std::memory_order_release);
+    c.its.publish_gate_locked();
     if (en) {
       c.its.process_queue();  // commands already queued run now (as the trace format expects)
     } else {
@@ -95,7 +95,9 @@ struct ItsRegisters {
     // Type and Entry_Size are read-only; every other field reads back as written (drivers such
     // as Zephyr's check this).
     constexpr uint64_t ro = GITS_BASER::Type::mask | GITS_BASER::Entry_Size::mask;
+    const bool was_valid = GITS_BASER::Valid::get(reg);
     reg = (reg & ro) | (v & ~ro);
+    if (was_valid && !GITS_BASER::Valid::get(reg)) c.its.forget_table_locked(a.index);
   }
   static uint64_t read_id(Ctx&, const mmio::Access& a) { return kGicIdRegs[a.index]; }
 };
@@ -157,7 +159,7 @@ mmio::UAccess Its::uaccess(uint32_t offset, uint64_t& value, bool is_write) {
 void Its::reset() {
   std::lock_guard l(lock_);
   enabled_ = false;
-  enabled_pub_.store(false, std::memory_order_release);
+  publish_gate_locked();
   cbaser_ = cwriter_ = creadr_ = 0;
   stalled_ = false;
   for (uint64_t& b : baser_) b &= GITS_BASER::Type::mask | GITS_BASER::Entry_Size::mask;
@@ -173,7 +175,8 @@ void Its::mmio_write(uint32_t offset, unsigned size, uint64_t value) {
     // A CPU write to GITS_TRANSLATER is an MSI from DeviceID 0 (as on QEMU's virt machine, where no
     // DeviceID travels with a CPU store). 16- and 32-bit writes are allowed (IHI0069 12.19).
     if (offset - kFrameSize == TRANSLATER && (size == 2 || size == 4)) {
-      (void)signal_msi(0, uint32_t(value));
+      // A 16-bit write writes bits [31:16] as zero (IHI0069 12.19 GITS_TRANSLATER).
+      (void)signal_msi(0, uint32_t(value & (size == 2 ? 0xffffu : 0xffffffffu)));
       return;
     }
     gic_.log().guest_error("mmio-reserved", "gits-translater", TraceLog::kNoCpu, offset, value,

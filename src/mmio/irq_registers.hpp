@@ -148,11 +148,13 @@ constexpr RegisterDesc<Ctx> raz_wi(const char* name, uint32_t offset, uint32_t b
 // vgic_v3_uaccess_write_pending): get and set the pending latch alone, a 0 clearing it; the input
 // level is saved and restored separately (GRP_LEVEL_INFO). Reading pending() instead would restore
 // a level interrupt pending only through its line as latched: still pending once the line drops.
+// A GICD_SETSPI_NSR assertion has no place in KVM's ABI (KVM has no MBIS); it is saved as the
+// latch, so that it is not lost (restored, it is delivered once; CLRSPI still clears it).
 template <class Ctx>
 uint64_t read_latch(Ctx& c, const Access& a) {
   uint64_t v = 0;
   for (unsigned i = 0; i < a.units; ++i)
-    if (Irq* irq = c.find(a.intid + i); irq && irq->latch) v |= 1ull << i;
+    if (Irq* irq = c.find(a.intid + i); irq && (irq->latch || (!irq->edge && irq->msg_level))) v |= 1ull << i;
   return v;
 }
 template <class Ctx>

@@ -79,7 +79,8 @@ void SnapshotAccess::apply(Gic::Impl& g, const Model& m) {
     Its& its = core.its(i);
     const ItsState& s = m.its[i];
     std::lock_guard l(its.lock_);
-    its.enabled_pub_.store(false, std::memory_order_release);
+    its.enabled_ = false;
+    its.publish_gate_locked();
     its.invalidate_all_locked();
     its.index_drop_locked();  // no MSI holds an ITE chunk when they are freed
     for (auto& [id, d] : its.devices_) core.budget().release(Its::Device::bytes_charged(d));
@@ -113,7 +114,7 @@ void SnapshotAccess::apply(Gic::Impl& g, const Model& m) {
     }
     its.index_rebuild_locked();
     its.enabled_ = s.enabled;
-    its.enabled_pub_.store(s.enabled, std::memory_order_release);
+    its.publish_gate_locked();
   }
 
   // 2. CPUs.

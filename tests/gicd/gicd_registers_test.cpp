@@ -443,6 +443,19 @@ TEST(GicdSetSpi, ClrSpiClearsAnEdgeSpiAndAnIspendrLatch) {
   EXPECT_EQ(g.guest_errors(), 0u);
 }
 
+TEST(GicdSetSpi, SixteenBitWritesCarryTheIntid) {
+  // IHI0069 GICD_SETSPI_NSR / GICD_CLRSPI_NSR (and the _SR forms): "16-bit accesses to bits [15:0]
+  // of this register must be supported". The _SR forms are WI with DS == 1, errors or not.
+  Guest g(make_config());
+  g.gicd_write(gicd::SETSPI_NSR, 40, 2);
+  EXPECT_TRUE(g.is_pending(40));
+  g.gicd_write(gicd::CLRSPI_NSR, 40, 2);
+  EXPECT_FALSE(g.is_pending(40));
+  g.gicd_write(gicd::SETSPI_NSR + 0x10, 40, 2);  // GICD_SETSPI_SR
+  EXPECT_FALSE(g.is_pending(40));
+  EXPECT_EQ(g.guest_errors(), 0u);
+}
+
 TEST(GicdSetSpi, ExtendedSpisAndInvalidIntids) {
   Guest g(make_config([](vgic_config& c) { c.nr_spis = 32; c.nr_espis = 32; }));
   g.gicd_write(gicd::SETSPI_NSR, 4100);  // INTID field is 13 bits: reaches the eSPI range

@@ -30,13 +30,13 @@ struct SpecReg {
   uint8_t widths;  // bit set of allowed sizes: 1, 2, 4, 8
   Kind kind;
 };
-constexpr uint8_t B = 1, W = 4, D = 8;
+constexpr uint8_t B = 1, H = 2, W = 4, D = 8;
 
 // GICD (Table 12-25), for a configuration with MBIS = 1 and extended SPIs.
 const SpecReg kGicd[] = {
     {0x0000, 4, W, RW},       {0x0004, 4, W, RO},       {0x0008, 4, W, RO},        {0x000C, 4, W, RO},
-    {0x0010, 4, W, RAZWI},    {0x0040, 4, W, WO},       {0x0048, 4, W, WO},        {0x0050, 4, W, RAZWI},
-    {0x0058, 4, W, RAZWI},    {0x0080, 0x80, W, RW},    {0x0100, 0x80, W, RW},     {0x0180, 0x80, W, RW},
+    {0x0010, 4, W, RAZWI},    {0x0040, 4, H | W, WO},   {0x0048, 4, H | W, WO},    {0x0050, 4, H | W, RAZWI},
+    {0x0058, 4, H | W, RAZWI},    {0x0080, 0x80, W, RW},    {0x0100, 0x80, W, RW},     {0x0180, 0x80, W, RW},
     {0x0200, 0x80, W, RW},    {0x0280, 0x80, W, RW},    {0x0300, 0x80, W, RW},     {0x0380, 0x80, W, RW},
     {0x0400, 0x3FC, B | W, RW},
     {0x07FC, 4, B | W, LAX},  // would be IPRIORITYR255 (INTIDs 1020..1023)

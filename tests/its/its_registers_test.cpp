@@ -225,7 +225,70 @@ TEST(GitsTranslater, ReadsAsZeroAndTakesOnly16Or32BitWrites) {
   EXPECT_EQ(vgic_mmio_write(h.g.gic(), h.its.its_base() + TRANSLATER, 2, 1), 0);
   EXPECT_EQ(h.g.ack1(0), 8200u) << "a 16-bit write is";
   h.g.eoi1(0, 8200);
+  // A 16-bit write writes bits [31:16] as zero (IHI0069 12.19): whatever else the VMM passes in
+  // the store's register is not part of the EventID.
+  EXPECT_EQ(vgic_mmio_write(h.g.gic(), h.its.its_base() + TRANSLATER, 2, 0xABCD0001), 0);
+  EXPECT_EQ(h.g.ack1(0), 8200u);
+  h.g.eoi1(0, 8200);
   EXPECT_EQ(h.g.guest_errors(), errors);
+}
+
+// IHI0069 12.19 GITS_BASER<n>.Valid == 0: the ITS discards writes to GITS_TRANSLATER when it is the
+// Device table, or the Collection table with GITS_TYPER.HCC == 0; no memory is allocated for the
+// table, so its mappings are gone when it becomes Valid again.
+class GitsBaserValid : public ::testing::TestWithParam<unsigned> {};
+
+TEST_P(GitsBaserValid, AnInvalidTableStopsTranslationAndForgetsItsMappings) {
+  const unsigned n = GetParam();  // 0: Device table, 1: Collection table
+  ItsHarness h(its_cfg());
+  ASSERT_EQ((h.its.gits_read(TYPER) >> 24) & 0xff, 0u) << "HCC";
+  h.its.mapc(0, 0);
+  h.its.mapd(1, 4);
+  h.its.mapti(1, 0, 8200, 0);
+  h.its.lpi_config(8200, 0xa0, true);
+  h.its.inv(1, 0);
+  ASSERT_EQ(h.its.msi(1, 0), 1);
+  ASSERT_EQ(h.g.ack1(0), 8200u);
+  h.g.eoi1(0, 8200);
+
+  const uint64_t baser = h.its.gits_read(BASER + 8 * n);
+  h.its.gits_write(CTLR, 0, 4);
+  h.its.gits_write(BASER + 8 * n, baser & ~(1ull << 63));
+  h.its.gits_write(CTLR, 1, 4);
+  EXPECT_EQ(h.its.msi(1, 0), 0);
+  EXPECT_FALSE(h.g.irq(0));
+
+  h.its.gits_write(CTLR, 0, 4);
+  h.its.gits_write(BASER + 8 * n, baser);
+  h.its.gits_write(CTLR, 1, 4);
+  EXPECT_EQ(h.its.msi(1, 0), 0) << "the mappings went with the table";
+  EXPECT_FALSE(h.g.irq(0));
+  if (n == 1) h.its.mapc(0, 0);
+  else h.its.mapd(1, 4), h.its.mapti(1, 0, 8200, 0);
+  EXPECT_EQ(h.its.msi(1, 0), 1);
+  EXPECT_EQ(h.g.ack1(0), 8200u);
+  h.g.eoi1(0, 8200);
+  EXPECT_TRUE(h.sei_codes().empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(DeviceAndCollectionTables, GitsBaserValid, ::testing::Values(0u, 1u));
+
+TEST(GitsBaserValid, CollectionsHeldByTheItsNeedNoCollectionTable) {
+  // With GITS_TYPER.HCC > 0 the ITS holds ICIDs below HCC itself: an invalid Collection table
+  // neither stops translation nor forgets those collections.
+  ItsHarness h(its_cfg([](vgic_its_config& c) { c.hcc = 4; }));
+  h.its.mapc(2, 0);
+  h.its.mapd(1, 4);
+  h.its.mapti(1, 0, 8200, 2);
+  h.its.lpi_config(8200, 0xa0, true);
+  h.its.inv(1, 0);
+  const uint64_t baser = h.its.gits_read(BASER + 8);
+  h.its.gits_write(CTLR, 0, 4);
+  h.its.gits_write(BASER + 8, baser & ~(1ull << 63));
+  h.its.gits_write(CTLR, 1, 4);
+  EXPECT_EQ(h.its.msi(1, 0), 1);
+  EXPECT_EQ(h.g.ack1(0), 8200u);
+  h.g.eoi1(0, 8200);
 }
 
 TEST(GitsReserved, ReservedOffsetsAndBadWidthsAreRazWiAndCounted) {

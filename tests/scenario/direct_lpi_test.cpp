@@ -164,6 +164,28 @@ TEST(DirectLpi, DisableWritesBackAndReenablePicksUpPendingBitsFromRam) {
   EXPECT_EQ(t.g.ack1(0), kSpurious);
 }
 
+TEST(DirectLpi, PtzCoversOnlyTheFirstEnableAfterIt) {
+  // GICR_PENDBASER.PTZ = 1 promises a zero pending table at the next enable. Clearing EnableLPIs
+  // writes the pending state back (IHI0069 5.1.2), which ends the promise: the LPI written back
+  // is picked up again at the next enable (docs/spec-deviations.md row 57).
+  DirectLpiGuest t;
+  const uint32_t a = 8192 + 100;
+  t.config(a, 0x81);
+  t.g.gicr_write(0, gicr::CTLR, 0);
+  // A stale bit in the table: PTZ says to ignore it, and the first enable does.
+  t.ram.write8(t.pend[0] + a / 8, uint8_t(1 << (a % 8)));
+  t.g.gicr_write(0, PENDBASER, t.pend[0] | 1ull << 62, 8);
+  t.g.gicr_write(0, gicr::CTLR, 1);
+  t.g.gicr_write(0, INVALLR, 0, 8);
+  EXPECT_EQ(t.g.ack1(0), kSpurious);
+  t.g.gicr_write(0, SETLPIR, a, 8);
+  t.g.gicr_write(0, gicr::CTLR, 0);
+  EXPECT_EQ((t.ram.read8(t.pend[0] + a / 8) >> (a % 8)) & 1, 1);
+  t.g.gicr_write(0, gicr::CTLR, 1);
+  EXPECT_EQ(t.g.ack1(0), a);
+  t.g.eoi1(0, a);
+}
+
 TEST(DirectLpi, BasersLockedWhileEnabled) {
   DirectLpiGuest t;
   const uint64_t before = t.g.gicr_read(0, PROPBASER, 8);
