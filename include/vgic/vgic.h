@@ -195,7 +195,9 @@ int vgic_unregister_ack_notifier(vgic *g, int id);
 /* Output levels of in-kernel devices (KVM_CAP_ARM_USER_IRQ): the bitmap of
  * run->s.regs.device_irq_level, synced after every exit. Default map: bit 0 (EL1 virtual timer) ->
  * PPI 27, bit 1 (EL1 physical timer) -> PPI 30, bit 2 (PMU) -> PPI 23, all level devices. An edge
- * device produces exactly one interrupt per 0 -> 1 transition of its bit. ppi 0 unmaps a bit. */
+ * device's bit is set on exactly one exit per edge (KVM's contract), so each call with the bit set
+ * is one edge: call once per exit, from the vCPU's thread. Remapping a bit whose level device is
+ * high moves its level to the new PPI. ppi 0 unmaps a bit. */
 int vgic_sync_device_irq_level(vgic *g, unsigned cpu, uint64_t bits);
 int vgic_set_device_irq_map(vgic *g, unsigned bit, uint32_t ppi, int edge);
 

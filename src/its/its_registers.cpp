@@ -31,6 +31,12 @@ struct ItsRegisters {
     }
   }
   static uint64_t read_iidr(Ctx& c, const mmio::Access&) { return c.its.iidr_; }
+  // The VMM's write selects the table ABI by Revision, as KVM's (which keeps its own Implementer and
+  // ProductID: a stream from KVM carries KVM's GITS_IIDR, and QEMU writes it first). vgic implements
+  // one revision, the configured one: another is refused.
+  static void restore_iidr(Ctx& c, const mmio::Access&, uint64_t v) {
+    c.rejected = GITS_IIDR::Revision::get(v) != GITS_IIDR::Revision::get(c.its.iidr_);
+  }
   static uint64_t read_typer(Ctx& c, const mmio::Access&) {
     const ItsConfig& k = c.its.cfg_;
     return GITS_TYPER::Physical::make(1) | GITS_TYPER::ITT_entry_size::make(k.itt_entry_size - 1) |
@@ -113,7 +119,7 @@ constexpr uint8_t W32 = mmio::Width::W32, W32_64 = mmio::Width::W32 | mmio::Widt
 constexpr auto kTable = std::to_array<Desc>({
     reg<Ctx>("GITS_CTLR", CTLR, 4, W32, GITS_CTLR::Quiescent::mask, GITS_CTLR::Enabled::mask, Ctx::read_ctlr,
              Ctx::write_ctlr),
-    reg<Ctx>("GITS_IIDR", IIDR, 4, W32, 0, 0, Ctx::read_iidr, nullptr),
+    reg<Ctx>("GITS_IIDR", IIDR, 4, W32, 0, 0, Ctx::read_iidr, nullptr, 1, Ctx::restore_iidr),
     reg<Ctx>("GITS_TYPER", TYPER, 8, W32_64, 0, 0, Ctx::read_typer, nullptr),
     raz_wi<Ctx>("GITS_STATUSR", STATUSR, 4, W32),  // optional, not implemented
     reg<Ctx>("GITS_CBASER", CBASER, 8, W32_64, 0, ~0ull, Ctx::read_cbaser, Ctx::write_cbaser),

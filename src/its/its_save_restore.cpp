@@ -152,8 +152,11 @@ uint64_t expected_next(const Ids& ids, size_t i) {
 
 }  // namespace
 
+// ABI revision 0 has no place for collections the ITS holds itself (GITS_TYPER.HCC > 0: KVM's HCC
+// is 0), so an ITS with HCC does not offer it rather than save tables that lose them.
 bool Its::implements_table_abi() const {
-  return GITS_IIDR::Revision::get(iidr_) == its_abi::kRevision && cfg_.itt_entry_size == its_abi::kEntrySize;
+  return GITS_IIDR::Revision::get(iidr_) == its_abi::kRevision && cfg_.itt_entry_size == its_abi::kEntrySize &&
+         cfg_.hcc == 0;
 }
 
 struct ItsTableAbi {
@@ -362,9 +365,12 @@ struct ItsTableAbi {
 
   // CTEs: a list of valid entries, then invalid ones only (arm-vgic-its.rst: the list ends with
   // an invalid entry unless the table is full).
+  // The list ends at the first invalid entry; what follows is not read. KVM restores the same way
+  // (vgic_its_restore_collection_table stops at the first invalid CTE), and its save writes one
+  // zero terminator without clearing the rest, so a table saved after a MAPC V=0 holds stale
+  // valid CTEs after the terminator.
   Status restore_collections() {
     std::set<uint32_t> seen;
-    bool ended = false;
     for (const TablePage& p : coll_pages.pages) {
       bool ok;
       const std::span<const uint64_t> words = read_words(p.addr, coll_pages.ids_per_page * kEsz, ok);
@@ -372,18 +378,14 @@ struct ItsTableAbi {
         return fault("collection table page at " + hex(p.addr) + " unreadable");
       size_t at = 0;  // the entry after the last one decoded
       for (size_t i = next_nonzero(words, 0);; i = next_nonzero(words, i + 1)) {
-        if (i != at) ended = true;  // zero (invalid) entries in [at, i)
+        if (i != at) return {};  // a zero (invalid) entry in [at, i) ends the list
         if (i == words.size()) break;
         at = i + 1;
         const uint64_t w = le(words[i]);
         const CollectionTableEntry e = CollectionTableEntry::decode(w);
         // Built only for an error message (issue 7: a string per entry was most of a restore).
         const auto where = [&] { return "CTE " + hex(w) + ": "; };
-        if (!e.valid) {
-          ended = true;
-          continue;
-        }
-        if (ended) return bad(where() + "valid entry after the end of the collection list");
+        if (!e.valid) return {};
         if (e.res0) return bad(where() + "RES0 bits [62:52] set");
         if (!icid_covered(e.icid)) return bad(where() + "ICID beyond GITS_TYPER.CIDbits or not covered by the collection table");
         if (!seen.insert(e.icid).second) return bad(where() + "ICID listed twice");
@@ -512,7 +514,7 @@ struct ItsTableAbi {
 };
 
 namespace {
-constexpr const char* kNotInAbi = "this ITS is outside the KVM table ABI revision 0 (GITS_IIDR.Revision 0, 8-byte ITT entries)";
+constexpr const char* kNotInAbi = "this ITS is outside the KVM table ABI revision 0 (GITS_IIDR.Revision 0, 8-byte ITT entries, GITS_TYPER.HCC 0)";
 }  // namespace
 
 Status Its::save_tables(SaveReport* report) {

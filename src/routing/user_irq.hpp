@@ -1,8 +1,9 @@
 // Output levels of in-kernel devices (seed 002, KVM_CAP_ARM_USER_IRQ): the bitmap a VMM reads from
 // run->s.regs.device_irq_level after every exit, fed to the GIC. Bit 0 EL1 virtual timer -> PPI 27,
 // bit 1 EL1 physical timer -> PPI 30, bit 2 PMU overflow -> PPI 23 (configurable). A level device
-// drives its PPI's line; an edge device produces exactly one edge per 0 -> 1 transition of its
-// bit, however often the same level is synced again.
+// drives its PPI's line. An edge device's bit is set on exactly one exit per edge (the seed's
+// "set exactly once per edge signal"), so every sync with the bit set is one edge, even on
+// consecutive exits: the VMM syncs once per exit. One thread per CPU syncs (its vCPU thread).
 #pragma once
 
 #include <array>
@@ -22,6 +23,8 @@ class UserIrqLevels {
   explicit UserIrqLevels(GicCore& gic);
   Status set_map(unsigned bit, uint32_t ppi, bool edge);
   Status sync(unsigned cpu, uint64_t bits);
+  // Derived: edge_bits_ from map_. Recomputed by whoever writes map_ (set_map, snapshot restore).
+  void recompute_edge_bits();
 
  private:
   friend struct SnapshotAccess;  // snapshot/: full save/restore
@@ -32,6 +35,7 @@ class UserIrqLevels {
   GicCore& gic_;
   std::mutex map_lock_;
   std::array<Device, 64> map_{};
+  std::atomic<uint64_t> edge_bits_{0};  // derived from map_ (the bits of mapped edge devices)
   std::unique_ptr<std::atomic<uint64_t>[]> last_;  // per CPU: the bits of the previous sync
 };
 

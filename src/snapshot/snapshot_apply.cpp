@@ -211,6 +211,7 @@ void SnapshotAccess::apply(Gic::Impl& g, const Model& m) {
     std::lock_guard l(g.user_irq.map_lock_);
     for (size_t b = 0; b < 64; ++b) g.user_irq.map_[b] = {m.user_irq.map[b].ppi, m.user_irq.map[b].edge};
   }
+  g.user_irq.recompute_edge_bits();
   for (unsigned i = 0; i < core.nr_cpus(); ++i) g.user_irq.last_[i].store(m.user_irq.last[i], std::memory_order_release);
 
   for (unsigned i = 0; i < core.nr_cpus(); ++i) core.kick(i);

@@ -658,8 +658,11 @@ TEST(KvmDeviceIts, RejectedValuesOffsetsAndIndexes) {
   EXPECT_EQ(its_set(g, GITS_CREADR, 4064), 0);
   EXPECT_EQ(its_val(g, GITS_CREADR), 4064u);
   const uint64_t iidr = its_val(g, GITS_IIDR), typer = its_val(g, GITS_TYPER);
+  // GITS_IIDR: the VMM's write selects the ABI by Revision, as KVM's; Implementer and ProductID
+  // are not the VMM's to choose (a stream from KVM carries KVM's 0x4B00043B).
   EXPECT_EQ(its_set(g, GITS_IIDR, iidr), 0);
-  EXPECT_EQ(its_set(g, GITS_IIDR, iidr + 1), VGIC_EINVAL);
+  EXPECT_EQ(its_set(g, GITS_IIDR, iidr + 1), 0);
+  EXPECT_EQ(its_set(g, GITS_IIDR, 0x4B00043Bu), 0);
   EXPECT_EQ(its_set(g, GITS_IIDR, iidr ^ 1u << 12), VGIC_EINVAL);  // another Revision
   EXPECT_EQ(its_set(g, GITS_TYPER, typer ^ 1), VGIC_EINVAL);
   EXPECT_EQ(its_val(g, GITS_IIDR), iidr);
@@ -721,10 +724,12 @@ TEST(KvmDeviceIts, SaveAndRestoreTablesFollowTheKvmTableAbi) {
   EXPECT_EQ(vgic_its_set_attr(g.gic(), 0, CTRL, VGIC_CTRL_ITS_RESTORE_TABLES, nullptr), VGIC_EBUSY);
   EXPECT_EQ(vgic_its_set_attr(g.gic(), 0, CTRL, VGIC_CTRL_ITS_SAVE_TABLES, nullptr), 0);
   // An ITS outside the ABI does not offer it: -ENXIO ("ITS not properly configured").
-  vgic_config wide = config(1), rev1 = config(1);
+  // HCC > 0: revision 0 has no place for the collections the ITS holds itself.
+  vgic_config wide = config(1), rev1 = config(1), hcc = config(1);
   wide.its[0].itt_entry_size = 16;
   rev1.its[0].iidr = 0x5600143B;  // Revision 1
-  for (const vgic_config& c : {wide, rev1}) {
+  hcc.its[0].hcc = 4;
+  for (const vgic_config& c : {wide, rev1, hcc}) {
     Guest other(c);
     for (uint64_t attr : {uint64_t{VGIC_CTRL_ITS_SAVE_TABLES}, uint64_t{VGIC_CTRL_ITS_RESTORE_TABLES}}) {
       EXPECT_EQ(vgic_its_has_attr(other.gic(), 0, CTRL, attr, nullptr), VGIC_ENXIO) << attr;

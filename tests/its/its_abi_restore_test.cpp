@@ -152,9 +152,6 @@ const Corruption kCorruptions[] = {
     {"CTE ICID listed twice", [](GuestRam& r, const Fixture& f) { r.write64(f.ct(1), cte(1, 0)); }, VGIC_EINVAL},
     {"CTE RES0 set", [](GuestRam& r, const Fixture& f) { r.write64(f.ct(1), cte(1, 1) | 1ull << 55); }, VGIC_EINVAL},
     {"CTE ICID beyond CIDbits", [](GuestRam& r, const Fixture& f) { r.write64(f.ct(2), cte(0, 256)); }, VGIC_EINVAL},
-    {"CTE after the end of the list", [](GuestRam& r, const Fixture& f) { r.write64(f.ct(3), cte(0, 2)); }, VGIC_EINVAL},
-    // Far after the end: RESTORE skips runs of zero entries a block at a time; the gap still ends the list.
-    {"CTE 200 entries after the end of the list", [](GuestRam& r, const Fixture& f) { r.write64(f.ct(202), cte(0, 2)); }, VGIC_EINVAL},
     {"a valid DTE off the chain, 300 entries on", [](GuestRam& r, const Fixture& f) { r.write64(f.dt(304), dte(0, f.src.its.itt(4) + 4096, 1)); }, VGIC_EINVAL},
 };
 
@@ -180,6 +177,29 @@ TEST(ItsAbiRestore, AMalformedTableIsRefusedAndLeavesTheItsAsItWas) {
     EXPECT_EQ(drain(d.g, 1), std::vector<uint32_t>{8300});
     EXPECT_EQ(d.msi(1, 3), 1);
     EXPECT_EQ(drain(d.g, 1), std::vector<uint32_t>{8200});
+  }
+}
+
+// KVM's save writes one zero CTE after the list and leaves the rest of the table as it was, and
+// its restore stops at the first invalid CTE: a table saved after a MAPC V=0 has stale valid
+// entries after the terminator, which a restore must not read (issue 5: tables move between KVM
+// and vgic).
+TEST(ItsAbiRestore, CollectionEntriesAfterTheFirstInvalidOneAreNotRead) {
+  for (unsigned slot : {3u, 202u}) {  // right after the terminator, and far after it
+    SCOPED_TRACE(slot);
+    Fixture f;
+    // Read, either would fail the restore: ICID 1 listed twice, an RDBase that names no CPU.
+    f.src.ram.write64(f.ct(slot), cte(0, 1));
+    f.src.ram.write64(f.ct(slot + 1), cte(5, 2));
+    Destination d(Fixture::cfg(), f.src.ram);
+    ASSERT_NO_FATAL_FAILURE(restore_gic(f.src.g, d.g));
+    ASSERT_NO_FATAL_FAILURE(restore_its_registers(f.src.g, d.g));
+    ASSERT_EQ(restore_tables(d.g), 0) << vgic_last_error();
+    ASSERT_NO_FATAL_FAILURE(restore_its_ctlr(f.src.g, d.g));
+    EXPECT_EQ(d.msi(1, 0), 1);
+    EXPECT_EQ(drain(d.g, 0), std::vector<uint32_t>{8192});
+    EXPECT_EQ(d.msi(4, 1), 1);
+    EXPECT_EQ(drain(d.g, 1), std::vector<uint32_t>{8300}) << "ICID 1 is still on CPU 1";
   }
 }
 
