@@ -93,7 +93,8 @@ typedef struct vgic_config {
 
   /* LPIs (IHI0069 chapter 5). */
   unsigned lpi_id_bits;    /* INTID bits incl. LPIs: 0 (no LPIs) or 14..24 (default 16) */
-  int direct_lpi;          /* GICR_TYPER.DirectLPI: GICR_SETLPIR/CLRLPIR/INVLPIR/INVALLR/SYNCR (default 0) */
+  int direct_lpi;          /* GICR_TYPER.DirectLPI: GICR_SETLPIR/CLRLPIR/INVLPIR/INVALLR/SYNCR (default 0;
+                              required with LPIs and nr_its = 0) */
   unsigned common_lpi_aff; /* GICR_TYPER.CommonLPIAff, 0..3 (default 0) */
   unsigned nr_its;         /* 0..VGIC_MAX_ITS (default 1) */
   vgic_its_config its[VGIC_MAX_ITS]; /* default its[0].base = 0x08080000 (QEMU virt) */
@@ -137,7 +138,8 @@ int vgic_sysreg_write(vgic *g, unsigned cpu, uint32_t sysreg, uint64_t val);
 int vgic_set_irq_level(vgic *g, unsigned cpu, uint32_t intid, int level);
 
 /* An MSI (KVM_SIGNAL_MSI with KVM_MSI_VALID_DEVID semantics). doorbell_gpa: an ITS's
- * GITS_TRANSLATER (base + 0x10040), or GICD_SETSPI_NSR for a message-based SPI (data = INTID).
+ * GITS_TRANSLATER (base + 0x10040), GICD_SETSPI_NSR for a message-based SPI (data = INTID), or with
+ * direct_lpi a Redistributor's GICR_SETLPIR (RD frame + 0x40; data = the LPI's INTID, devid unused).
  * Returns 1 when the LPI/SPI was made pending, 0 when the guest's configuration blocked it (ITS
  * disabled, device/event unmapped, LPIs disabled ...), VGIC_ENXIO when no doorbell is at that
  * address. Thread-safe; no lock is taken on a translation-cache hit. */

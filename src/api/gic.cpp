@@ -58,6 +58,12 @@ Status validate(const Config& c) {
   if (c.common_lpi_aff > 3) return bad("common_lpi_aff must be 0..3");
   if (c.lpi_id_bits == 0 && (c.direct_lpi || !c.its.empty()))
     return bad("direct_lpi and ITSes need LPIs (lpi_id_bits >= 14)");
+  // "This register is mandatory in an implementation that supports LPIs and does not include an
+  // ITS" (IHI0069 12.11, GICR_SETLPIR and the other DirectLPI registers): else nothing could make
+  // an LPI pending.
+  if (c.lpi_id_bits != 0 && c.its.empty() && !c.direct_lpi)
+    return bad("LPIs without an ITS need direct_lpi = 1 (IHI0069 12.11: the DirectLPI registers are mandatory then), "
+               "or lpi_id_bits = 0");
   if (c.its.size() > VGIC_MAX_ITS) return bad("nr_its must be 0.." + std::to_string(VGIC_MAX_ITS));
   struct Range {
     uint64_t base, size;
@@ -269,7 +275,7 @@ Status Gic::set_irq_level(unsigned cpu, uint32_t intid, bool level) {
 int Gic::signal_msi(uint64_t doorbell_gpa, uint32_t data, uint32_t devid) {
   const int r = impl_->core.signal_msi(doorbell_gpa, data, devid);
   if (r < 0) {
-    set_last_error(Status(Errc::no_such_address, "vgic_signal_msi: no ITS GITS_TRANSLATER or GICD_SETSPI_NSR at " + hex(doorbell_gpa)));
+    set_last_error(Status(Errc::no_such_address, "vgic_signal_msi: no doorbell (GITS_TRANSLATER; GICD_SETSPI_NSR with mbis; GICR_SETLPIR with direct_lpi) at " + hex(doorbell_gpa)));
     return VGIC_ENXIO;
   }
   return r;

@@ -70,7 +70,7 @@ bool GicCore::save_pending_tables() {
     with_cpu(c, [&] {
       if (!c.redist.lpis || !c.redist.enable_lpis) return;
       const uint64_t pend = GICR_PENDBASER::Physical_Address::get(c.redist.pendbaser) << 16;
-      ok &= c.redist.lpis->write_pending(mem_, pend, false);
+      ok &= c.redist.lpis->write_pending(mem_, pend, c.redist.lpi_limit.load(std::memory_order_acquire), false);
     });
   }
   return ok;

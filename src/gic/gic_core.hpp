@@ -107,9 +107,16 @@ class GicCore {
   unsigned nr_its() const { return unsigned(its_.size()); }
   Its& its(unsigned i) { return *its_[i]; }
 
-  // An MSI written to doorbell (an ITS's GITS_TRANSLATER, or GICD_SETSPI_NSR for a message-based
-  // SPI). 1: made pending; 0: the guest's configuration blocked it; -1: no doorbell there.
+  // An MSI written to doorbell (an ITS's GITS_TRANSLATER, GICD_SETSPI_NSR for a message-based
+  // SPI, or with DirectLPI a Redistributor's GICR_SETLPIR). 1: made pending; 0: the guest's
+  // configuration blocked it; -1: no doorbell there.
   int signal_msi(uint64_t doorbell, uint32_t data, uint32_t devid);
+  // The doorbell at gpa, if any: what signal_msi and the GSI routes accept.
+  struct Doorbell {
+    enum Kind { none, its, setspi, setlpir } kind = none;
+    unsigned index = 0;  // the ITS, or the Redistributor's CPU
+  };
+  Doorbell doorbell_at(uint64_t gpa) const;
 
   // --- MMIO (gic/mmio_routing.cpp). Returns false when gpa is in no frame of this GIC.
   bool mmio_read(uint64_t gpa, unsigned size, uint64_t& value);

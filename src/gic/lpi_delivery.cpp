@@ -148,7 +148,7 @@ void GicCore::disable_lpis_locked(CpuContext& c) {
   // cleared and RWP reads 0, no LPI is pending in the Redistributor's caches).
   invalidate_its_translations();
   const uint64_t pend = GICR_PENDBASER::Physical_Address::get(r.pendbaser) << 16;
-  if (!r.lpis->write_back_and_clear(mem_, pend))
+  if (!r.lpis->write_back_and_clear(mem_, pend, r.lpi_limit.load(std::memory_order_acquire)))
     log_.guest_error("lpi-table", "gicr", c.index, pend, 0, "pending table not (entirely) in guest RAM; state lost");
   // The table now holds the pending state just written back, so PTZ's promise of a zero table no
   // longer holds: the next enable reads it (docs/spec-deviations.md row 57).

@@ -52,17 +52,31 @@ bool GicCore::mmio_write(uint64_t gpa, unsigned size, uint64_t value) {
 
 namespace gicv3 {
 
+GicCore::Doorbell GicCore::doorbell_at(uint64_t gpa) const {
+  for (unsigned i = 0; i < its_.size(); ++i)
+    if (gpa == its_[i]->config().base + gits_off::kFrameSize + gits_off::TRANSLATER) return {Doorbell::its, i};
+  if (cfg_.mbis && gpa == cfg_.gicd_base + gicd_off::SETSPI_NSR) return {Doorbell::setspi, 0};
+  const Target t = locate(cfg_, nr_cpus(), gpa);
+  if (cfg_.direct_lpi && t.kind == Target::gicr && t.offset == gicr_off::SETLPIR) return {Doorbell::setlpir, t.index};
+  return {};
+}
+
 int GicCore::signal_msi(uint64_t doorbell, uint32_t data, uint32_t devid) {
-  for (auto& its : its_)
-    if (doorbell == its->config().base + gits_off::kFrameSize + gits_off::TRANSLATER)
-      return its->signal_msi(devid, data) == MsiOutcome::pending ? 1 : 0;
-  if (doorbell == cfg_.gicd_base + gicd_off::SETSPI_NSR) {
-    // A message-based SPI (IHI0069 2.3.2): the data is the INTID.
-    if (!cfg_.mbis) return -1;
-    DistTxn txn(*this);
-    bool valid;
-    dist_.set_spi_message(data, true, valid);
-    return valid ? 1 : 0;
+  const Doorbell d = doorbell_at(doorbell);
+  switch (d.kind) {
+    case Doorbell::its: return its_[d.index]->signal_msi(devid, data) == MsiOutcome::pending ? 1 : 0;
+    case Doorbell::setspi: {
+      // A message-based SPI (IHI0069 2.3.2): the data is the INTID.
+      DistTxn txn(*this);
+      bool valid;
+      dist_.set_spi_message(data, true, valid);
+      return valid ? 1 : 0;
+    }
+    case Doorbell::setlpir:
+      // Without an ITS a device's MSI targets GICR_SETLPIR (seed 004); a 32-bit write is the INTID,
+      // zero-extended (IHI0069 12.11). Blocked like any MSI (row 94): LPIs off, INTID out of range.
+      return make_lpi_pending(d.index, data) ? 1 : 0;
+    case Doorbell::none: break;
   }
   return -1;
 }

@@ -98,10 +98,10 @@ void write_clrlpir(Ctx& c, const Access&, uint64_t v) {
 }
 void write_invlpir(Ctx& c, const Access&, uint64_t v) {
   if (!direct_lpi(c, INVLPIR, v)) return;
-  if (GICR_LPIR::V::get(v)) {
-    c.gic.log().guest_error("lpi-virtual", "gicr", c.c.index, INVLPIR, v, "GICR_INVLPIR.V = 1 (virtual LPIs) not supported; ignored");
-    return;
-  }
+  // V exists only with GICv4.1 (IHI0069 12.11 GICR_INVLPIR); here it is RES0 and has no effect: the
+  // write invalidates the physical LPI. Counted, since a driver setting it expects virtual LPIs.
+  if (GICR_LPIR::V::get(v))
+    c.gic.log().guest_error("lpi-virtual", "gicr", c.c.index, INVLPIR, v, "GICR_INVLPIR.V is RES0 without GICv4.1; taken as a physical INVLPIR");
   if (const uint32_t intid = lpi_operand(c, INVLPIR, v)) c.gic.reload_lpi_config(c.c.index, intid);
 }
 void write_invallr(Ctx& c, const Access&, uint64_t v) {

@@ -286,7 +286,7 @@ bool LpiTable::acknowledge(uint32_t intid) {
   return was;
 }
 
-bool LpiTable::write_pending(GuestMemory& mem, uint64_t pend_pa, bool clear) {
+bool LpiTable::write_pending(GuestMemory& mem, uint64_t pend_pa, uint32_t limit, bool clear) {
   bool ok = true;
   for_each_chunk([&](const Chunk& cc) {
     Chunk& c = const_cast<Chunk&>(cc);
@@ -299,7 +299,7 @@ bool LpiTable::write_pending(GuestMemory& mem, uint64_t pend_pa, bool clear) {
     if (clear)
       for (unsigned i = 0; i < kChunkSize; ++i) c.bucket[i] = Chunk::kNoBucket;
     // The first 1 KiB of the table (INTIDs < 8192) is IMPLEMENTATION DEFINED: vgic never writes it.
-    if (c.base >= Intid::kLpiBase && !mem.write(pend_pa + c.base / 8, bytes, sizeof bytes)) ok = false;
+    if (c.base >= Intid::kLpiBase && c.base < limit && !mem.write(pend_pa + c.base / 8, bytes, sizeof bytes)) ok = false;
   });
   if (clear) {
     head_.fill(kNone);

@@ -84,9 +84,14 @@ class LpiTable {
   bool acknowledge(uint32_t intid);
   // EnableLPIs 1 -> 0: writes every pending bit to the pending table at pend_pa (IHI0069 5.1.2),
   // then forgets all pending state. Returns false if some of the table was not in guest RAM.
-  bool write_back_and_clear(GuestMemory& mem, uint64_t pend_pa) { return write_pending(mem, pend_pa, true); }
-  // Writes every pending bit to the pending table; with clear, also forgets the pending state.
-  bool write_pending(GuestMemory& mem, uint64_t pend_pa, bool clear);
+  bool write_back_and_clear(GuestMemory& mem, uint64_t pend_pa, uint32_t limit) {
+    return write_pending(mem, pend_pa, limit, true);
+  }
+  // Writes the pending bits of INTIDs below limit (the range GICR_PROPBASER.IDbits gave at enable:
+  // the table is that long) to the pending table; with clear, also forgets the pending state.
+  // Chunks at or beyond limit (made under an earlier, larger IDbits) hold nothing pending and are
+  // not written: that memory is not the table's.
+  bool write_pending(GuestMemory& mem, uint64_t pend_pa, uint32_t limit, bool clear);
   // EnableLPIs 0 -> 1: forget any pending state, reload configuration, then read the pending table
   // (bits of INTIDs 8192..limit-1; the first 1 KiB is reserved) unless ptz. Returns false if the
   // pending table was not (entirely) in guest RAM.

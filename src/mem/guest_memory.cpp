@@ -46,34 +46,50 @@ uint8_t* GuestMemory::translate(uint64_t gpa, size_t len) const {
   return it->host + off;
 }
 
+template <class Fn>
+bool GuestMemory::for_each_piece(uint64_t gpa, size_t len, Fn&& fn) const {
+  if (uint8_t* p = translate(gpa, len)) {  // the common case: one region
+    fn(p, size_t(0), len);
+    return true;
+  }
+  if (len == 0 || gpa + len < gpa) return false;
+  // Check that the regions holding the range are adjacent before touching anything.
+  auto first = std::upper_bound(regions_.begin(), regions_.end(), gpa, [](uint64_t a, const Region& r) { return a < r.gpa; });
+  if (first == regions_.begin()) return false;
+  --first;
+  if (gpa - first->gpa >= first->size) return false;
+  auto it = first;
+  for (uint64_t at = it->gpa + it->size; at < gpa + len; at = it->gpa + it->size)
+    if (++it == regions_.end() || it->gpa != at) return false;
+  size_t done = 0;
+  for (it = first; done < len; ++it) {
+    const uint64_t a = gpa + done, off = a - it->gpa;
+    const size_t n = size_t(std::min<uint64_t>(len - done, it->size - off));
+    fn(it->host + off, done, n);
+    done += n;
+  }
+  return true;
+}
+
 bool GuestMemory::read(uint64_t gpa, void* dst, size_t len) const {
   std::shared_lock l(lock_);
-  const uint8_t* p = translate(gpa, len);
-  if (!p) return false;
-  std::memcpy(dst, p, len);
-  return true;
+  return for_each_piece(gpa, len, [&](const uint8_t* p, size_t at, size_t n) { std::memcpy(static_cast<uint8_t*>(dst) + at, p, n); });
 }
 
 bool GuestMemory::write(uint64_t gpa, const void* src, size_t len) {
   std::shared_lock l(lock_);
-  uint8_t* p = translate(gpa, len);
-  if (!p) return false;
-  std::memcpy(p, src, len);
-  return true;
+  return for_each_piece(gpa, len, [&](uint8_t* p, size_t at, size_t n) { std::memcpy(p, static_cast<const uint8_t*>(src) + at, n); });
 }
 
 bool GuestMemory::fill(uint64_t gpa, uint8_t byte, size_t len) {
   std::shared_lock l(lock_);
-  uint8_t* p = translate(gpa, len);
-  if (!p) return false;
-  std::memset(p, byte, len);
-  return true;
+  return for_each_piece(gpa, len, [&](uint8_t* p, size_t, size_t n) { std::memset(p, byte, n); });
 }
 
 bool GuestMemory::is_ram(uint64_t gpa, uint64_t len) const {
   if (size_t(len) != len) return false;  // larger than this host's address space
   std::shared_lock l(lock_);
-  return translate(gpa, size_t(len)) != nullptr;
+  return for_each_piece(gpa, size_t(len), [](uint8_t*, size_t, size_t) {});
 }
 
 bool GuestMemory::read_u64(uint64_t gpa, uint64_t& v) const {

@@ -22,11 +22,12 @@ class GuestMemory {
   Status map(uint64_t gpa, uint64_t size, void* host);
   Status unmap(uint64_t gpa);
 
-  // False if any byte of [gpa, gpa+len) is not in one mapped region.
+  // False if any byte of [gpa, gpa+len) is not mapped; the range may span adjacent regions (a VMM
+  // may map its RAM as several). A failed write writes nothing.
   bool read(uint64_t gpa, void* dst, size_t len) const;
   bool write(uint64_t gpa, const void* src, size_t len);
   bool fill(uint64_t gpa, uint8_t byte, size_t len);
-  // True if [gpa, gpa+len) lies in one mapped region, i.e. read/write of that range would succeed.
+  // True if every byte of [gpa, gpa+len) is mapped, i.e. read/write of that range would succeed.
   bool is_ram(uint64_t gpa, uint64_t len) const;
 
   bool read_u64(uint64_t gpa, uint64_t& v) const;  // little-endian guest value
@@ -37,7 +38,11 @@ class GuestMemory {
     uint64_t gpa, size;
     uint8_t* host;
   };
-  uint8_t* translate(uint64_t gpa, size_t len) const;  // shared lock held
+  uint8_t* translate(uint64_t gpa, size_t len) const;  // shared lock held; one region
+  // Calls fn(host, offset, n) for the consecutive pieces of [gpa, gpa+len) in adjacent regions, if
+  // every byte is mapped (else calls nothing and returns false). Shared lock held.
+  template <class Fn>
+  bool for_each_piece(uint64_t gpa, size_t len, Fn&& fn) const;
 
   mutable std::shared_mutex lock_;
   std::vector<Region> regions_;  // sorted by gpa, non-overlapping

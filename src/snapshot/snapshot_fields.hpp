@@ -66,6 +66,8 @@ void config(Ar& a, C& c) {
   }
   a.check("lpi_id_bits", [&] { return !(c.lpi_id_bits == 0 && (c.direct_lpi || !c.its.empty())); },
           "ITSes and DirectLPI need LPIs");
+  a.check("direct_lpi", [&] { return !(c.lpi_id_bits != 0 && c.its.empty() && !c.direct_lpi); },
+          "LPIs without an ITS need DirectLPI");
 }
 
 // The irq record: u8 priority, u8 flags, and for SPIs u64 GICD_IROUTER.

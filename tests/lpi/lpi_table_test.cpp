@@ -118,12 +118,26 @@ TEST(LpiTable, WriteBackKeepsOrForgetsAndNeverTouchesTheReservedKilobyte) {
   f.make(9001);
   f.t.set_pending(9001);
   std::fill(f.ram.begin() + (1 << 24), f.ram.begin() + (1 << 24) + 1024, 0x5a);  // reserved part
-  EXPECT_TRUE(f.t.write_pending(f.mem, Fixture::kPend, false));
+  EXPECT_TRUE(f.t.write_pending(f.mem, Fixture::kPend, 1u << 16, false));
   EXPECT_EQ((f.ram[(1 << 24) + 9001 / 8] >> (9001 % 8)) & 1, 1);
   EXPECT_TRUE(f.t.is_pending(9001)) << "SAVE_PENDING_TABLES keeps the state";
-  EXPECT_TRUE(f.t.write_back_and_clear(f.mem, Fixture::kPend));
+  EXPECT_TRUE(f.t.write_back_and_clear(f.mem, Fixture::kPend, 1u << 16));
   EXPECT_FALSE(f.t.is_pending(9001));
   for (int i = 0; i < 1024; ++i) ASSERT_EQ(f.ram[(1 << 24) + i], 0x5a) << i;
+}
+
+TEST(LpiTable, WriteBackStopsAtTheTableTheGuestGave) {
+  // A chunk made under an earlier, larger GICR_PROPBASER.IDbits is not written past the end of
+  // the table of the current range: that memory is not the table's.
+  Fixture f;
+  f.make(40000);
+  f.make(9001);
+  f.t.set_pending(9001);
+  const size_t end = (1 << 24) + (1 << 14) / 8;  // the table of 14 INTID bits
+  std::fill(f.ram.begin() + end, f.ram.begin() + end + 8192, 0x5a);
+  EXPECT_TRUE(f.t.write_back_and_clear(f.mem, Fixture::kPend, 1u << 14));
+  EXPECT_EQ((f.ram[(1 << 24) + 9001 / 8] >> (9001 % 8)) & 1, 1);
+  for (size_t i = 0; i < 8192; ++i) ASSERT_EQ(f.ram[end + i], 0x5a) << i;
 }
 
 TEST(LpiTable, EnableReadsThePendingTableUpToTheLimit) {

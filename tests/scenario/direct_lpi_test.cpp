@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <string>
 
 #include "support/guest.hpp"
 #include "support/guest_ram.hpp"
@@ -193,14 +194,59 @@ TEST(DirectLpi, BasersLockedWhileEnabled) {
   EXPECT_EQ(t.g.gicr_read(0, PROPBASER, 8), before);
 }
 
-TEST(DirectLpi, WithoutDirectLpiTheRegistersAreReserved) {
+TEST(DirectLpi, MandatoryWithLpisAndNoIts) {
+  // IHI0069 12.11 GICR_SETLPIR (and the other DirectLPI registers): "mandatory in an
+  // implementation that supports LPIs and does not include an ITS".
   vgic_config c = Guest::config(1);
   c.nr_its = 0;
+  c.direct_lpi = 0;
+  EXPECT_EQ(vgic_create(&c, nullptr, 0), nullptr);
+  EXPECT_NE(std::string(vgic_last_error()).find("direct_lpi"), std::string::npos) << vgic_last_error();
+  c.lpi_id_bits = 0;  // no LPIs at all: fine
+  vgic* g = vgic_create(&c, nullptr, 0);
+  EXPECT_NE(g, nullptr) << vgic_last_error();
+  vgic_destroy(g);
+}
+
+TEST(DirectLpi, WithoutDirectLpiTheRegistersAreReserved) {
+  vgic_config c = Guest::config(1);  // LPIs through an ITS only
   Guest g(c);
   EXPECT_EQ((g.gicr_read(0, gicr::TYPER, 8) >> 3) & 1, 0u);
   const uint64_t before = g.guest_errors();
   g.gicr_write(0, SETLPIR, 8192, 8);
   EXPECT_GT(g.guest_errors(), before);
+}
+
+TEST(DirectLpi, InvlpirVIsRes0WithoutGicv41) {
+  // GICR_INVLPIR.V exists only with GICv4.1 (IHI0069 12.11); otherwise RES0: the write
+  // invalidates the physical LPI.
+  DirectLpiGuest t;
+  const uint32_t lpi = 8200;
+  t.g.gicr_write(0, SETLPIR, lpi, 8);  // pending, configuration still "disabled"
+  EXPECT_FALSE(t.g.irq(0));
+  t.config(lpi, 0xa1);
+  const uint64_t before = t.g.guest_errors();
+  t.g.gicr_write(0, INVLPIR, 1ull << 63 | lpi, 8);
+  EXPECT_TRUE(t.g.irq(0));
+  EXPECT_EQ(t.g.ack1(0), lpi);
+  t.g.eoi1(0, lpi);
+  EXPECT_EQ(t.g.guest_errors(), before + 1) << "counted: a driver setting V expects virtual LPIs";
+}
+
+// Without an ITS a device's MSI goes to GICR_SETLPIR (seed 004): the VMM's vgic_signal_msi takes
+// it as a doorbell, the data is the INTID.
+TEST(DirectLpi, AnMsiToGicrSetlpirMakesTheLpiPending) {
+  DirectLpiGuest t;
+  const uint32_t lpi = 8300;
+  t.config(lpi, 0xa1);
+  t.g.gicr_write(1, INVALLR, 0, 8);
+  const uint64_t setlpir1 = t.cfg.gicr_base + 0x20000 + SETLPIR;
+  EXPECT_EQ(vgic_signal_msi(t.g.gic(), setlpir1, lpi, 0), 1);
+  EXPECT_EQ(t.g.ack1(1), lpi);
+  t.g.eoi1(1, lpi);
+  EXPECT_EQ(t.g.ack1(0), kSpurious);
+  EXPECT_EQ(vgic_signal_msi(t.g.gic(), setlpir1, 100, 0), 0) << "not an LPI";
+  EXPECT_EQ(vgic_signal_msi(t.g.gic(), setlpir1 + 8, lpi, 0), VGIC_ENXIO) << "GICR_CLRLPIR is no doorbell";
 }
 
 // GICR_PROPBASER.IDbits bounds the LPI space for the pending-table read at EnableLPIs too: a bit of
