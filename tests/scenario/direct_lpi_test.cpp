@@ -2,6 +2,7 @@
 // CLRLPIR, INVLPIR, INVALLR, SYNCR), driven like a guest driver would.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <set>
 #include <string>
 
@@ -247,6 +248,32 @@ TEST(DirectLpi, AnMsiToGicrSetlpirMakesTheLpiPending) {
   EXPECT_EQ(t.g.ack1(0), kSpurious);
   EXPECT_EQ(vgic_signal_msi(t.g.gic(), setlpir1, 100, 0), 0) << "not an LPI";
   EXPECT_EQ(vgic_signal_msi(t.g.gic(), setlpir1 + 8, lpi, 0), VGIC_ENXIO) << "GICR_CLRLPIR is no doorbell";
+}
+
+// A VMM may map guest RAM as several regions; a pending table that spans two adjacent ones is read
+// whole at EnableLPIs 0 -> 1 (its bits were lost when the 4 KiB block straddling the boundary
+// failed as one read).
+TEST(DirectLpi, APendingTableAcrossTwoRamRegionsIsReadWhole) {
+  vgic_config c = Guest::config(1);
+  c.nr_its = 0;
+  c.direct_lpi = 1;
+  c.lpi_id_bits = 20;
+  Guest g(c);
+  GuestRam low(g.gic(), 0x40000000, 0x10000), high(g.gic(), 0x40010000, 4 << 20);
+  g.bring_up_all();
+  const uint64_t pend = 0x40000000;  // 128 KiB: 64 KiB in each region
+  const uint64_t prop = high.alloc((1 << 20) - 8192, 65536);
+  std::memset(high.host(prop), 0xa0, (1 << 20) - 8192);  // disabled
+  const uint32_t lpi = 504000;  // its bit at byte 63000: in the block that straddles the boundary
+  high.write8(prop + lpi - 8192, 0xa1);
+  low.write8(pend + lpi / 8, uint8_t(1 << (lpi % 8)));
+  g.gicr_write(0, PROPBASER, prop | (20 - 1), 8);
+  g.gicr_write(0, PENDBASER, pend, 8);
+  const uint64_t before = g.guest_errors();
+  g.gicr_write(0, gicr::CTLR, 1);
+  EXPECT_EQ(g.guest_errors(), before);
+  EXPECT_EQ(g.ack1(0), lpi);
+  g.eoi1(0, lpi);
 }
 
 // GICR_PROPBASER.IDbits bounds the LPI space for the pending-table read at EnableLPIs too: a bit of
