@@ -8,6 +8,21 @@
 
 namespace gicv3 {
 
+GsiRouting::GsiRouting(GicCore& gic) : gic_(gic) {
+  // KVM/arm64 installs this table at vGIC init and kvmtool relies on it (kvm_vgic_setup_default_irq_routing).
+  (void)set(default_routes(gic_.config().nr_spis));
+}
+
+std::vector<GsiRoute> GsiRouting::default_routes(unsigned nr_spis) {
+  std::vector<GsiRoute> v(nr_spis);
+  for (uint32_t i = 0; i < nr_spis; ++i) {
+    v[i].gsi = i;
+    v[i].type = GsiRoute::Type::irqchip;
+    v[i].intid = Intid::kPpiEnd + i;
+  }
+  return v;
+}
+
 GsiRouting::~GsiRouting() { delete table_.load(std::memory_order_relaxed); }
 
 std::pair<const GsiRoute*, const GsiRoute*> GsiRouting::Table::range(uint32_t gsi) const {
@@ -61,6 +76,17 @@ int GsiRouting::set_level(uint32_t gsi, bool level) {
   for_each(gsi, [&](const GsiRoute& r) {
     any = true;
     delivered += deliver(r, level);
+  });
+  return any ? delivered : -1;
+}
+
+int GsiRouting::pulse(uint32_t gsi) {
+  int delivered = 0;
+  bool any = false;
+  for_each(gsi, [&](const GsiRoute& r) {
+    any = true;
+    delivered += deliver(r, true);
+    (void)deliver(r, false);  // lowers an irqchip line; nothing for an MSI
   });
   return any ? delivered : -1;
 }
