@@ -38,6 +38,7 @@ Status GsiRouting::set(std::vector<GsiRoute> routes) {
   for (size_t i = 0; i < routes.size(); ++i) {
     const GsiRoute& r = routes[i];
     const std::string w = "vgic_set_gsi_routing: route " + std::to_string(i) + " (gsi " + std::to_string(r.gsi) + "): ";
+    if (r.gsi >= kMaxRoutes) return {Errc::invalid_argument, w + "GSI >= " + std::to_string(kMaxRoutes) + " (KVM_MAX_IRQ_ROUTES)"};
     if (r.type == GsiRoute::Type::irqchip) {
       const Intid id{r.intid};
       const bool ok = (id.is_spi() && r.intid < Intid::kPpiEnd + cfg.nr_spis) ||

@@ -26,7 +26,7 @@ class GicCore;
 
 class GsiRouting {
  public:
-  static constexpr size_t kMaxRoutes = 4096;  // as KVM_MAX_IRQ_ROUTES
+  static constexpr size_t kMaxRoutes = 4096;  // as KVM_MAX_IRQ_ROUTES: also the GSI limit
   explicit GsiRouting(GicCore& gic);
   ~GsiRouting();
 

@@ -1,5 +1,6 @@
 #include "routing/irqfd.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -89,6 +90,10 @@ void IrqfdManager::routing_changed() {
 Status IrqfdManager::assign(int eventfd_, uint32_t gsi, int resamplefd) {
   if (epoll_ < 0) return {Errc::no_memory, "vgic_irqfd_assign: epoll unavailable"};
   if (eventfd_ < 0) return {Errc::invalid_argument, "vgic_irqfd_assign: eventfd is negative"};
+  // KVM fails KVM_IRQFD on a resamplefd that is no open descriptor; vgic would otherwise only
+  // notice when a write to it fails at the first deactivation.
+  if (resamplefd >= 0 && fcntl(resamplefd, F_GETFD) < 0)
+    return {Errc::invalid_argument, "vgic_irqfd_assign: resamplefd is no open descriptor"};
   std::lock_guard l(lock_);
   for (auto& [id, f] : irqfds_)
     if (f.eventfd == eventfd_) return {Errc::busy, "vgic_irqfd_assign: this eventfd is already assigned"};

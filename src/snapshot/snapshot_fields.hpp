@@ -275,7 +275,8 @@ void gsi(Ar& a, const Config& c, R& routes) {
   a.count(routes, "nr_routes", 26, 4096);
   for (uint32_t i = 0; i < routes.size() && a.ok(); ++i) {
     auto& g = routes[i];
-    a.u32(g.gsi, "route.gsi", expect([&](uint32_t v) { return i == 0 || v >= routes[i - 1].gsi; }, "not in ascending order"));
+    a.u32(g.gsi, "route.gsi", expect([&](uint32_t v) { return v < 4096 && (i == 0 || v >= routes[i - 1].gsi); },
+                                     "not below 4096 (KVM_MAX_IRQ_ROUTES) and in ascending order"));
     uint8_t type = uint8_t(g.type);
     a.u8(type, "route.type", expect([](uint8_t v) { return v <= 1; }, "must be 0 (irqchip) or 1 (msi)"));
     if constexpr (Ar::kDecoding) g.type = GsiRoute::Type(type);

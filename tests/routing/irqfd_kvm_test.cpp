@@ -8,7 +8,9 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "support/kvm_attr.hpp"
 
@@ -217,4 +219,31 @@ TEST(IrqfdKvm, ACallbackMayUnregisterItself) {
   }
   EXPECT_EQ(st.rc, 0);
   EXPECT_EQ(st.calls, 1);
+}
+
+TEST(IrqfdKvm, RoutingRejectsWhatKvmSetGsiRoutingRejects) {
+  LevelGuest t;
+  vgic_gsi_route last{4095, VGIC_ROUTE_IRQCHIP, 0, kSpi - 32, 0, 0, 0};
+  EXPECT_EQ(vgic_set_gsi_routing(t.g.gic(), &last, 1), 0) << vgic_last_error();
+  vgic_gsi_route big{4096, VGIC_ROUTE_IRQCHIP, 0, kSpi - 32, 0, 0, 0};
+  EXPECT_EQ(vgic_set_gsi_routing(t.g.gic(), &big, 1), VGIC_EINVAL) << "GSI >= KVM_MAX_IRQ_ROUTES";
+  vgic_gsi_route chip_flags{1, VGIC_ROUTE_IRQCHIP, VGIC_MSI_VALID_DEVID, kSpi - 32, 0, 0, 0};
+  EXPECT_EQ(vgic_set_gsi_routing(t.g.gic(), &chip_flags, 1), VGIC_EINVAL) << "an irqchip route takes no flag";
+  vgic_gsi_route msi_flags{2, VGIC_ROUTE_MSI, VGIC_MSI_VALID_DEVID | 2, 0, t.g.cfg().its[0].base + 0x10040, 0, 1};
+  EXPECT_EQ(vgic_set_gsi_routing(t.g.gic(), &msi_flags, 1), VGIC_EINVAL) << "unknown MSI flag";
+  std::vector<vgic_gsi_route> many(4097, last);
+  for (uint32_t i = 0; i < many.size(); ++i) many[i].gsi = i % 4096;
+  EXPECT_EQ(vgic_set_gsi_routing(t.g.gic(), many.data(), unsigned(many.size())), VGIC_EINVAL) << "more than 4096 routes";
+  EXPECT_EQ(vgic_set_gsi_level(t.g.gic(), 4095, 1), 1) << "a refused table leaves the previous one";
+}
+
+TEST(IrqfdKvm, AssignRefusesAResamplefdThatIsNotOpen) {
+  LevelGuest t;
+  Fd efd;
+  int closed = eventfd(0, EFD_CLOEXEC);
+  ASSERT_GE(closed, 0);
+  close(closed);
+  EXPECT_EQ(vgic_irqfd_assign(t.g.gic(), efd.fd, kGsi, closed), VGIC_EINVAL);
+  EXPECT_NE(std::string(vgic_last_error()).find("resamplefd"), std::string::npos);
+  EXPECT_EQ(vgic_irqfd_assign(t.g.gic(), efd.fd, kGsi, -1), 0) << "nothing was assigned by the refused call";
 }
