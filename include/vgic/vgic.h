@@ -190,7 +190,9 @@ int vgic_set_gsi_level(vgic *g, uint32_t gsi, int level);
  * SPI's deactivations no longer lower the line, so the VMM may drive it with vgic_set_irq_level().
  * Event loop: either vgic_irqfd_start_thread(), or the VMM polls vgic_irqfd_poll_fd() (readable
  * when an irqfd is signalled) and calls vgic_irqfd_dispatch() (never blocks; returns the number
- * of signals injected). */
+ * of signals injected). Errors of assign: VGIC_EBUSY the eventfd is already assigned; VGIC_EINVAL a
+ * negative or unpollable eventfd, a resamplefd that is no open descriptor, or a resamplefd for a GSI
+ * without route or with an MSI route. Deassign: VGIC_ENOENT no irqfd with that eventfd and GSI. */
 int vgic_irqfd_assign(vgic *g, int eventfd, uint32_t gsi, int resamplefd);
 int vgic_irqfd_deassign(vgic *g, int eventfd, uint32_t gsi);
 int vgic_irqfd_start_thread(vgic *g);
