@@ -154,8 +154,11 @@ void vgic_set_system_error_notifier(vgic *g, vgic_sei_fn fn, void *opaque);
 
 /* ---- VMM integration: the vocabulary of KVM (seeds 001, 002) ---------------------------------- */
 
-/* GSI routing (KVM_SET_GSI_ROUTING). The table is replaced as a whole; an injection racing with the
- * update uses the old or the new table, never a mix, and takes no lock. */
+/* GSI routing (KVM_SET_GSI_ROUTING). At creation the table is KVM/arm64's default: GSI i -> pin i
+ * (INTID 32 + i) for every SPI (not the extended SPIs), so irqfds and GSI levels work before any
+ * vgic_set_gsi_routing() call. The table is replaced as a whole (the default one too; a restored
+ * snapshot's table replaces it as well); an injection racing with the update (one irqfd signal,
+ * one vgic_set_gsi_level() call) uses the old or the new table, never a mix, and takes no lock. */
 #define VGIC_ROUTE_IRQCHIP 1  /* GSI -> SPI: pin is the SPI number, INTID = pin + 32 (as KVM) */
 #define VGIC_ROUTE_MSI 2      /* GSI -> MSI: address (doorbell), data, devid */
 #define VGIC_MSI_VALID_DEVID 1
@@ -170,17 +173,28 @@ typedef struct vgic_gsi_route {
 } vgic_gsi_route;
 int vgic_set_gsi_routing(vgic *g, const vgic_gsi_route *routes, unsigned nr);
 /* KVM_IRQ_LINE on a GSI: irqchip routes follow level; MSI routes fire when level is 1. Returns the
- * number of routes that delivered (>= 0), VGIC_ENOENT if the GSI has no route. */
+ * number of routes that delivered (>= 0), VGIC_ENOENT if the GSI has no route (with the default
+ * table: a GSI >= the number of SPIs). */
 int vgic_set_gsi_level(vgic *g, uint32_t gsi, int level);
 
-/* irqfd (KVM_IRQFD). A signal on eventfd injects gsi: MSI routes and edge SPIs are triggered. With a
- * resamplefd (>= 0) the route is level-triggered: the line is raised on the signal and lowered, and
- * resamplefd signalled, when the guest DEACTIVATES the interrupt (EOI with EOImode 0, or ICC_DIR);
- * ICPENDR/ISPENDR writes are not deactivations. vgic never closes the descriptors. A signal that
- * arrived before vgic_irqfd_deassign() returns is delivered; none is delivered after it.
+/* irqfd (KVM_IRQFD). A signal on eventfd injects gsi: MSI routes and edge SPIs are triggered.
+ * Eventfds may be blocking or not: vgic only reads one that poll() reports readable.
+ * With a resamplefd (>= 0) the route is level-triggered, as KVM_IRQFD_FLAG_RESAMPLE: from
+ * vgic_irqfd_assign() until vgic_irqfd_deassign() (following the routing table if it changes),
+ * EVERY deactivation of the SPI by the guest (EOI with EOImode 0, or ICC_DIR) lowers its line,
+ * whoever raised it (the irqfd, vgic_set_irq_level, a restored LEVEL_INFO), and signals
+ * resamplefd; a signal on eventfd raises the line and it stays high until then. ICPENDR/ISPENDR
+ * writes are not deactivations. vgic never closes the descriptors: deassign an irqfd before
+ * closing its eventfd or resamplefd (vgic does not notice a close, unlike KVM's EPOLLHUP).
+ * A signal that arrived before vgic_irqfd_deassign() returns is injected (for a resampling irqfd
+ * the line it raises is lowered again by the deassign, which lowers the GSI when the last
+ * resampling irqfd of the GSI goes, as KVM does); none is injected after it. After deassign the
+ * SPI's deactivations no longer lower the line, so the VMM may drive it with vgic_set_irq_level().
  * Event loop: either vgic_irqfd_start_thread(), or the VMM polls vgic_irqfd_poll_fd() (readable
  * when an irqfd is signalled) and calls vgic_irqfd_dispatch() (never blocks; returns the number
- * of signals injected). */
+ * of signals injected). Errors of assign: VGIC_EBUSY the eventfd is already assigned; VGIC_EINVAL a
+ * negative or unpollable eventfd, a resamplefd that is no open descriptor, or a resamplefd for a GSI
+ * without route or with an MSI route. Deassign: VGIC_ENOENT no irqfd with that eventfd and GSI. */
 int vgic_irqfd_assign(vgic *g, int eventfd, uint32_t gsi, int resamplefd);
 int vgic_irqfd_deassign(vgic *g, int eventfd, uint32_t gsi);
 int vgic_irqfd_start_thread(vgic *g);
@@ -189,7 +203,10 @@ int vgic_irqfd_dispatch(vgic *g);
 
 /* Ack notifiers for VMM code that is not eventfd-based: fn runs on the vCPU thread that deactivated
  * intid (an SPI, or a PPI of cpu), after vgic released its locks; it may call vgic. Returns an id
- * (> 0) or a negative error. */
+ * (> 0) or a negative error. vgic_unregister_ack_notifier() waits until no call of that notifier
+ * is running on another thread (as KVM's synchronize_srcu), so opaque may be freed once it
+ * returns; a notifier may unregister itself (it does not wait for its own call), but two
+ * notifiers running at once must not unregister each other. */
 typedef void (*vgic_ack_fn)(void *opaque, unsigned cpu, uint32_t intid);
 int vgic_register_ack_notifier(vgic *g, unsigned cpu, uint32_t intid, vgic_ack_fn fn, void *opaque);
 int vgic_unregister_ack_notifier(vgic *g, int id);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "api/c_handle.hpp"
+#include "routing/gsi_routing.hpp"
 #include "vgic/vgic.h"
 #include "vgic/vgic.hpp"
 
@@ -157,10 +158,18 @@ int vgic_set_gsi_routing(vgic* g, const vgic_gsi_route* routes, unsigned nr) {
   return guarded("vgic_set_gsi_routing", [&]() -> int {
     if (!g) return null_handle("vgic_set_gsi_routing");
     if (nr && !routes) return ret({gicv3::Errc::fault, "vgic_set_gsi_routing: routes is NULL"});
+    // As KVM_SET_GSI_ROUTING: at most KVM_MAX_IRQ_ROUTES entries (checked before anything is
+    // allocated), and flags other than KVM_MSI_VALID_DEVID on an MSI route, or any flag on an
+    // irqchip route, are EINVAL.
+    if (nr > gicv3::GsiRouting::kMaxRoutes)
+      return ret({gicv3::Errc::invalid_argument, "vgic_set_gsi_routing: more than " + std::to_string(gicv3::GsiRouting::kMaxRoutes) + " routes"});
     std::vector<gicv3::GsiRoute> v;
     v.reserve(nr);
     for (unsigned i = 0; i < nr; ++i) {
       const vgic_gsi_route& r = routes[i];
+      const uint32_t allowed = r.type == VGIC_ROUTE_MSI ? VGIC_MSI_VALID_DEVID : 0;
+      if (r.flags & ~allowed)
+        return ret({gicv3::Errc::invalid_argument, "vgic_set_gsi_routing: route " + std::to_string(i) + " has unknown flags"});
       gicv3::GsiRoute k;
       k.gsi = r.gsi;
       if (r.type == VGIC_ROUTE_IRQCHIP) {

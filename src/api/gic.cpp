@@ -283,7 +283,11 @@ int Gic::signal_msi(uint64_t doorbell_gpa, uint32_t data, uint32_t devid) {
 
 void Gic::set_system_error_notifier(SystemErrorNotifier fn) { impl_->core.set_system_error_notifier(std::move(fn)); }
 
-Status Gic::set_gsi_routing(std::vector<GsiRoute> routes) { return impl_->routing.set(std::move(routes)); }
+Status Gic::set_gsi_routing(std::vector<GsiRoute> routes) {
+  Status st = impl_->routing.set(std::move(routes));
+  if (st.ok()) impl_->irqfds.routing_changed();  // resample marks follow the new routes
+  return st;
+}
 
 int Gic::set_gsi_level(uint32_t gsi, bool level) {
   const int n = impl_->routing.set_level(gsi, level);

@@ -14,19 +14,25 @@ namespace {
 thread_local std::vector<std::pair<unsigned, uint32_t>> t_acks;
 }  // namespace
 
-void GicCore::set_ack_notify(unsigned cpu, uint32_t intid, bool on, bool resample) {
-  auto mark = [&](Irq* irq) {
-    if (!irq) return;
-    irq->ack_notify = on;
-    irq->resample = on && (resample || irq->resample);  // another listener must not cancel a resample
-  };
+void GicCore::set_ack_notify(unsigned cpu, uint32_t intid) {
   if (Intid{intid}.is_private()) {
     CpuContext& c = *cpus_[cpu];
-    with_cpu(c, [&] { mark(c.redist.find(intid)); });
+    with_cpu(c, [&] {
+      if (Irq* irq = c.redist.find(intid)) irq->ack_notify = true;
+    });
     return;
   }
   DistTxn txn(*this);
-  mark(dist_.find(intid));
+  if (Irq* irq = dist_.find(intid)) irq->ack_notify = true;
+}
+
+void GicCore::set_resample(uint32_t intid, bool on) {
+  if (!Intid{intid}.is_shared()) return;  // irqchip routes name SPIs only
+  DistTxn txn(*this);
+  Irq* irq = dist_.find(intid);
+  if (!irq) return;
+  irq->resample = on;
+  if (on) irq->ack_notify = true;  // the resamplefd is written by the ack listener
 }
 
 void GicCore::set_line_notifier(LineNotifier fn) {
@@ -227,10 +233,9 @@ void GicCore::deactivate(CpuContext& c, uint32_t intid, int group_check) {
       return false;
     }
     irq->active = false;
-    if (irq->resample) {
-      irq->line = false;  // lowered here, atomically with the deactivation (see Irq::resample)
-      irq->resample = false;
-    }
+    // The mark stays: as KVM's resampler ack notifier, it acts on every deactivation until the
+    // last resampling irqfd of the SPI is deassigned or re-routed.
+    if (irq->resample) irq->line = false;  // atomically with the deactivation (see Irq::resample)
     if (irq->ack_notify) {
       t_acks.emplace_back(c.index, intid);
       gic_detail::t_have_acks = true;

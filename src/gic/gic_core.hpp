@@ -111,12 +111,6 @@ class GicCore {
   // SPI, or with DirectLPI a Redistributor's GICR_SETLPIR). 1: made pending; 0: the guest's
   // configuration blocked it; -1: no doorbell there.
   int signal_msi(uint64_t doorbell, uint32_t data, uint32_t devid);
-  // The doorbell at gpa, if any: what signal_msi and the GSI routes accept.
-  struct Doorbell {
-    enum Kind { none, its, setspi, setlpir } kind = none;
-    unsigned index = 0;  // the ITS, or the Redistributor's CPU
-  };
-  Doorbell doorbell_at(uint64_t gpa) const;
 
   // --- MMIO (gic/mmio_routing.cpp). Returns false when gpa is in no frame of this GIC.
   bool mmio_read(uint64_t gpa, unsigned size, uint64_t& value);
@@ -221,9 +215,13 @@ class GicCore {
   // call back into vgic (e.g. lower a line).
   using AckListener = std::function<void(unsigned cpu, uint32_t intid)>;
   void set_ack_listener(AckListener fn) { ack_listener_.store(std::make_shared<const AckListener>(std::move(fn))); }
-  // Marks an SPI (any cpu) or a PPI (of cpu) as wanting deactivation notifications; with
-  // resample, its deactivation also lowers its input line (irqfd resample).
-  void set_ack_notify(unsigned cpu, uint32_t intid, bool on, bool resample = false);
+  // Marks an SPI (any cpu) or a PPI (of cpu) as wanting deactivation notifications. Never
+  // cleared: a deactivation nobody listens to any more reaches a listener that finds no one.
+  void set_ack_notify(unsigned cpu, uint32_t intid);
+  // irqfd resample mark of an SPI (KVM's resampler ack notifier): while it is set, every
+  // deactivation of the SPI lowers its input line in the same transaction, whoever raised it,
+  // and is notified. The irqfd layer clears it when no resampling irqfd covers the SPI any more.
+  void set_resample(uint32_t intid, bool on);
   // Fires the notifications collected on this thread (called where vgic released its locks).
   // Inline check: it runs after every system-register access (issue 7).
   void flush_acks() {

@@ -1,4 +1,5 @@
 // Which frame a guest physical address falls in. The frames themselves are register tables.
+#include "gic/doorbell.hpp"
 #include "gic/gic_core.hpp"
 #include "gicd/gicd_registers.hpp"
 #include "gicd/gicd_regs.hpp"
@@ -52,17 +53,8 @@ bool GicCore::mmio_write(uint64_t gpa, unsigned size, uint64_t value) {
 
 namespace gicv3 {
 
-GicCore::Doorbell GicCore::doorbell_at(uint64_t gpa) const {
-  for (unsigned i = 0; i < its_.size(); ++i)
-    if (gpa == its_[i]->config().base + gits_off::kFrameSize + gits_off::TRANSLATER) return {Doorbell::its, i};
-  if (cfg_.mbis && gpa == cfg_.gicd_base + gicd_off::SETSPI_NSR) return {Doorbell::setspi, 0};
-  const Target t = locate(cfg_, nr_cpus(), gpa);
-  if (cfg_.direct_lpi && t.kind == Target::gicr && t.offset == gicr_off::SETLPIR) return {Doorbell::setlpir, t.index};
-  return {};
-}
-
 int GicCore::signal_msi(uint64_t doorbell, uint32_t data, uint32_t devid) {
-  const Doorbell d = doorbell_at(doorbell);
+  const Doorbell d = doorbell_at(cfg_, doorbell);
   switch (d.kind) {
     case Doorbell::its: return its_[d.index]->signal_msi(devid, data) == MsiOutcome::pending ? 1 : 0;
     case Doorbell::setspi: {

@@ -25,8 +25,9 @@ struct Irq {
   bool active = false;
   // Someone (irqfd resample, an ack notifier) wants to know when the guest deactivates it.
   bool ack_notify = false;
-  // irqfd resample: deactivation lowers the line in the same transaction, so that no CPU can take
-  // the same assertion again before the resample notification runs (KVM lowers it first, too).
+  // irqfd resample (set while a resampling irqfd's GSI routes here): every deactivation lowers the
+  // line in the same transaction, so that no CPU can take the same assertion again before the
+  // resample notification runs (KVM lowers it first, too).
   bool resample = false;
 
   // SPI routing (GICD_IROUTER<n>); target resolved when IROUTER is written.

@@ -2,11 +2,25 @@
 
 #include <algorithm>
 
+#include "gic/doorbell.hpp"
 #include "gic/gic_core.hpp"
-#include "gicd/gicd_regs.hpp"
-#include "its/its_regs.hpp"
 
 namespace gicv3 {
+
+GsiRouting::GsiRouting(GicCore& gic) : gic_(gic) {
+  // KVM/arm64 installs this table at vGIC init and kvmtool relies on it (kvm_vgic_setup_default_irq_routing).
+  (void)set(default_routes(gic_.config().nr_spis));
+}
+
+std::vector<GsiRoute> GsiRouting::default_routes(unsigned nr_spis) {
+  std::vector<GsiRoute> v(nr_spis);
+  for (uint32_t i = 0; i < nr_spis; ++i) {
+    v[i].gsi = i;
+    v[i].type = GsiRoute::Type::irqchip;
+    v[i].intid = Intid::kPpiEnd + i;
+  }
+  return v;
+}
 
 GsiRouting::~GsiRouting() { delete table_.load(std::memory_order_relaxed); }
 
@@ -23,6 +37,7 @@ Status GsiRouting::set(std::vector<GsiRoute> routes) {
   for (size_t i = 0; i < routes.size(); ++i) {
     const GsiRoute& r = routes[i];
     const std::string w = "vgic_set_gsi_routing: route " + std::to_string(i) + " (gsi " + std::to_string(r.gsi) + "): ";
+    if (r.gsi >= kMaxRoutes) return {Errc::invalid_argument, w + "GSI >= " + std::to_string(kMaxRoutes) + " (KVM_MAX_IRQ_ROUTES)"};
     if (r.type == GsiRoute::Type::irqchip) {
       const Intid id{r.intid};
       const bool ok = (id.is_spi() && r.intid < Intid::kPpiEnd + cfg.nr_spis) ||
@@ -30,10 +45,9 @@ Status GsiRouting::set(std::vector<GsiRoute> routes) {
       if (!ok) return {Errc::invalid_argument, w + "pin names no implemented SPI"};
       continue;
     }
-    bool its = false;
-    for (const ItsConfig& k : cfg.its) its |= r.address == k.base + gits_off::kFrameSize + gits_off::TRANSLATER;
-    const bool setspi = cfg.mbis && r.address == cfg.gicd_base + gicd_off::SETSPI_NSR;
-    if (!its && !setspi) return {Errc::invalid_argument, w + "MSI address is no doorbell of this GIC"};
+    const Doorbell::Kind kind = doorbell_at(cfg, r.address).kind;
+    const bool its = kind == Doorbell::its;
+    if (kind == Doorbell::none) return {Errc::invalid_argument, w + "MSI address is no doorbell of this GIC"};
     // An MSI to an ITS needs a DeviceID (as KVM requires KVM_MSI_VALID_DEVID with an ITS).
     if (its && !r.devid_valid) return {Errc::invalid_argument, w + "MSI to an ITS without a DeviceID"};
   }
@@ -61,6 +75,17 @@ int GsiRouting::set_level(uint32_t gsi, bool level) {
   for_each(gsi, [&](const GsiRoute& r) {
     any = true;
     delivered += deliver(r, level);
+  });
+  return any ? delivered : -1;
+}
+
+int GsiRouting::pulse(uint32_t gsi) {
+  int delivered = 0;
+  bool any = false;
+  for_each(gsi, [&](const GsiRoute& r) {
+    any = true;
+    delivered += deliver(r, true);
+    (void)deliver(r, false);  // lowers an irqchip line; nothing for an MSI
   });
   return any ? delivered : -1;
 }

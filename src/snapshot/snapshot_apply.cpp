@@ -206,7 +206,10 @@ void SnapshotAccess::apply(Gic::Impl& g, const Model& m) {
   }
 
   // 4. VMM integration: GSI routing and user IRQ levels.
+  // The saved table replaces the current one (the default table at creation, too), and the
+  // resample marks of the irqfds still assigned follow it.
   (void)g.routing.set(m.gsi_routes);  // checked by decode() with the same rules
+  g.irqfds.routing_changed();
   {
     std::lock_guard l(g.user_irq.map_lock_);
     for (size_t b = 0; b < 64; ++b) g.user_irq.map_[b] = {m.user_irq.map[b].ppi, m.user_irq.map[b].edge};

@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 
+#include "gic/doorbell.hpp"
 #include "gicd/gicd_regs.hpp"
 #include "gicr/gicr_regs.hpp"
 #include "its/its_command_words.hpp"
@@ -277,7 +278,8 @@ void gsi(Ar& a, const Config& c, R& routes) {
   a.count(routes, "nr_routes", 26, 4096);
   for (uint32_t i = 0; i < routes.size() && a.ok(); ++i) {
     auto& g = routes[i];
-    a.u32(g.gsi, "route.gsi", expect([&](uint32_t v) { return i == 0 || v >= routes[i - 1].gsi; }, "not in ascending order"));
+    a.u32(g.gsi, "route.gsi", expect([&](uint32_t v) { return v < 4096 && (i == 0 || v >= routes[i - 1].gsi); },
+                                     "not below 4096 (KVM_MAX_IRQ_ROUTES) and in ascending order"));
     uint8_t type = uint8_t(g.type);
     a.u8(type, "route.type", expect([](uint8_t v) { return v <= 1; }, "must be 0 (irqchip) or 1 (msi)"));
     if constexpr (Ar::kDecoding) g.type = GsiRoute::Type(type);
@@ -292,11 +294,9 @@ void gsi(Ar& a, const Config& c, R& routes) {
         return (id.is_spi() && g.intid < Intid::kPpiEnd + c.nr_spis) || (id.is_espi() && g.intid < Intid::kEspiBase + c.nr_espis);
       }, "names no implemented SPI");
     } else {
-      bool to_its = false;
-      a.check("route.address", [&] {
-        for (const ItsConfig& k : c.its) to_its |= g.address == k.base + gits_off::kFrameSize + gits_off::TRANSLATER;
-        return to_its || (c.mbis && g.address == c.gicd_base + gicd_off::SETSPI_NSR);
-      }, "no doorbell of this GIC");
+      const Doorbell::Kind kind = doorbell_at(c, g.address).kind;
+      const bool to_its = kind == Doorbell::its;
+      a.check("route.address", [&] { return kind != Doorbell::none; }, "no doorbell of this GIC");
       a.check("route.devid_valid", [&] { return !to_its || g.devid_valid; }, "an MSI to an ITS needs a DeviceID");
     }
   }

@@ -4,7 +4,9 @@
 #include <atomic>
 #include <thread>
 
+#include "api/c_handle.hpp"
 #include "api/gic_impl.hpp"
+#include "support/guest.hpp"
 
 using namespace gicv3;
 
@@ -71,4 +73,25 @@ TEST(GsiRoutingTable, InjectionRacingAnUpdateDeliversEveryTime) {
   for (int k = 0; !stop.load(); ++k) ASSERT_TRUE(gic->set_gsi_routing(k & 1 ? a : b).ok());
   injector.join();
   EXPECT_EQ(missed.load(), 0u) << "every injection found a route: no window without a table";
+}
+
+// An irqfd signal without resample is one pulse per route inside ONE table lookup (vgic.h: an
+// injection never mixes two tables), so pulse() is a single for_each, not set_level(1) + set_level(0).
+TEST(GsiRoutingTable, PulseLatchesAnEdgeSpiAndLeavesALevelSpiIdle) {
+  test::Guest g(test::Guest::config(1));
+  g.bring_up_all();
+  g.setup(33, true, 0x80, true, 0);   // edge
+  g.setup(34, true, 0x80, false, 0);  // level
+  GsiRouting& routing = g.gic()->gic->impl().routing;
+  std::vector<GsiRoute> v(2);
+  v[0].gsi = 5;
+  v[0].intid = 33;
+  v[1].gsi = 6;
+  v[1].intid = 34;
+  ASSERT_TRUE(routing.set(v).ok());
+  EXPECT_EQ(routing.pulse(5), 1);
+  EXPECT_TRUE(g.is_pending(33)) << "the rising edge latched";
+  EXPECT_EQ(routing.pulse(6), 1);
+  EXPECT_FALSE(g.is_pending(34)) << "a level SPI is pending only during the pulse";
+  EXPECT_EQ(routing.pulse(7), -1) << "no route";
 }

@@ -248,6 +248,12 @@ TEST(DirectLpi, AnMsiToGicrSetlpirMakesTheLpiPending) {
   EXPECT_EQ(t.g.ack1(0), kSpurious);
   EXPECT_EQ(vgic_signal_msi(t.g.gic(), setlpir1, 100, 0), 0) << "not an LPI";
   EXPECT_EQ(vgic_signal_msi(t.g.gic(), setlpir1 + 8, lpi, 0), VGIC_ENXIO) << "GICR_CLRLPIR is no doorbell";
+  // The same doorbell in a GSI route (an irqfd's MSI in a VM without an ITS).
+  const vgic_gsi_route r{.gsi = 5, .type = VGIC_ROUTE_MSI, .flags = 0, .pin = 0, .address = setlpir1, .data = lpi, .devid = 0};
+  ASSERT_EQ(vgic_set_gsi_routing(t.g.gic(), &r, 1), 0) << vgic_last_error();
+  EXPECT_EQ(vgic_set_gsi_level(t.g.gic(), 5, 1), 1);
+  EXPECT_EQ(t.g.ack1(1), lpi);
+  t.g.eoi1(1, lpi);
 }
 
 // A VMM may map guest RAM as several regions; a pending table that spans two adjacent ones is read

@@ -144,6 +144,23 @@ TEST(SnapshotRoundTrip, UserIrqMapGsiRoutesAndLineLevelsSurvive) {
   EXPECT_EQ(save(dst.g.gic()), save(src.gic()));
 }
 
+TEST(SnapshotRoundTrip, DefaultGsiTableRoundTripsAndReplacesTheTargetsTable) {
+  // A GIC starts with KVM's default table (GSI i -> SPI 32 + i); saved and restored, it replaces
+  // whatever table the target had.
+  vgic_config cfg = irqs_config();
+  Guest src(cfg);
+  src.bring_up_all();
+  const std::vector<uint8_t> blob = save(src.gic());
+  Target dst(cfg);
+  vgic_gsi_route r{100, VGIC_ROUTE_IRQCHIP, 0, 8, 0, 0, 0};
+  ASSERT_EQ(vgic_set_gsi_routing(dst.g.gic(), &r, 1), 0) << vgic_last_error();
+  ASSERT_EQ(vgic_restore(dst.g.gic(), blob.data(), blob.size()), 0) << vgic_last_error();
+  EXPECT_EQ(vgic_set_gsi_level(dst.g.gic(), 100, 1), VGIC_ENOENT) << "the target's own table is gone";
+  EXPECT_EQ(vgic_set_gsi_level(dst.g.gic(), 8, 1), 1) << "the default route GSI 8 -> SPI 40 came back";
+  EXPECT_EQ(vgic_set_gsi_level(dst.g.gic(), 8, 0), 1);
+  EXPECT_EQ(save(dst.g.gic()), save(src.gic()));
+}
+
 // --- Refusals: the target is left exactly as it was.
 
 uint64_t get64(const std::vector<uint8_t>& b, size_t at) {
