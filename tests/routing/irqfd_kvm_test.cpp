@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/eventfd.hpp"
 #include "support/kvm_attr.hpp"
 
 using namespace test;
@@ -22,16 +23,7 @@ namespace {
 constexpr uint32_t kGsi = 8;
 constexpr uint32_t kSpi = 40;  // KVM's default table: GSI 8 -> pin 8 -> INTID 40
 
-struct Fd {
-  int fd;
-  explicit Fd(int flags = EFD_CLOEXEC | EFD_NONBLOCK) : fd(eventfd(0, flags)) {}
-  ~Fd() { close(fd); }
-  void signal(uint64_t n = 1) const { ASSERT_EQ(write(fd, &n, sizeof n), ssize_t(sizeof n)); }
-  uint64_t take() const {  // 0 if not signalled (the descriptor is non-blocking)
-    uint64_t v = 0;
-    return read(fd, &v, sizeof v) == ssize_t(sizeof v) ? v : 0;
-  }
-};
+using Fd = EventFd;
 
 // Two CPUs; kSpi a level-sensitive Group 1 SPI routed to CPU 1. No vgic_set_gsi_routing call.
 struct LevelGuest {
@@ -40,6 +32,13 @@ struct LevelGuest {
     g.bring_up_all();
     g.setup(kSpi, true, 0x80, false, 0);
     g.route_to_cpu(kSpi, 1);
+  }
+  // The device signals; the guest takes the interrupt on CPU 1 and completes it.
+  void signal_and_complete(const Fd& efd, uint32_t spi) {
+    efd.signal();
+    EXPECT_EQ(vgic_irqfd_dispatch(g.gic()), 1);
+    EXPECT_EQ(g.ack1(1), spi);
+    g.eoi1(1, spi);
   }
 };
 
@@ -121,10 +120,7 @@ TEST(IrqfdKvm, ResampleLowersALineTheIrqfdDidNotRaise) {
   EXPECT_FALSE(t.g.is_pending(kSpi)) << "the line was lowered";
   EXPECT_EQ(t.g.ack1(1), kSpurious);
   // And it stays armed: the next assertion is resampled too.
-  efd.signal();
-  EXPECT_EQ(vgic_irqfd_dispatch(t.g.gic()), 1);
-  EXPECT_EQ(t.g.ack1(1), kSpi);
-  t.g.eoi1(1, kSpi);
+  t.signal_and_complete(efd, kSpi);
   EXPECT_EQ(rfd.take(), 1u);
   EXPECT_FALSE(t.g.is_pending(kSpi));
 }
@@ -163,10 +159,7 @@ TEST(IrqfdKvm, RerouteMovesTheResampleMark) {
   EXPECT_EQ(rfd.take(), 0u);
   ASSERT_EQ(vgic_set_irq_level(t.g.gic(), 0, kSpi, 0), 0);
   // The new SPI is resampled.
-  efd.signal();
-  EXPECT_EQ(vgic_irqfd_dispatch(t.g.gic()), 1);
-  EXPECT_EQ(t.g.ack1(1), kOther);
-  t.g.eoi1(1, kOther);
+  t.signal_and_complete(efd, kOther);
   EXPECT_EQ(rfd.take(), 1u);
   EXPECT_FALSE(t.g.is_pending(kOther));
 }

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <thread>
 
+#include "support/eventfd.hpp"
 #include "support/its_driver.hpp"
 
 using namespace test;
@@ -16,15 +17,7 @@ namespace {
 
 constexpr uint32_t kSpi = 40;  // GSI 8 -> pin 8 -> INTID 40
 
-struct Fd {
-  int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  ~Fd() { close(fd); }
-  void signal(uint64_t n = 1) const { ASSERT_EQ(write(fd, &n, sizeof n), ssize_t(sizeof n)); }
-  uint64_t take() const {  // 0 if not signalled
-    uint64_t v = 0;
-    return read(fd, &v, sizeof v) == ssize_t(sizeof v) ? v : 0;
-  }
-};
+using Fd = EventFd;
 
 struct RoutedGuest {
   Guest g{Guest::config(2)};
