@@ -21,7 +21,10 @@
  * Errors
  * ------
  * Host errors (the VMM using the API wrongly) return a negative VGIC_E* code; vgic_last_error()
- * then returns a message for the calling thread. Guest errors (a guest doing something the
+ * then returns a message for the calling thread (a thread-local string: valid until the thread's
+ * next failing call; a successful call leaves it as it was). A NULL handle is VGIC_EINVAL, a NULL
+ * out-parameter or buffer VGIC_EFAULT. Where a host resource runs out (memory, a thread) a call
+ * returns VGIC_ENOMEM (vgic_create: NULL), and the GIC stays usable. Guest errors (a guest doing something the
  * architecture forbids) never return an error: they get the architectural outcome (RAZ/WI, ignored
  * command ...) and are counted in vgic_get_stats() and reported to the trace sink (rate-limited).
  */
@@ -71,13 +74,14 @@ typedef struct vgic_its_config {
   int seis;                 /* GITS_TYPER.SEIS: report command errors as System Errors (default 0) */
   int pta;                  /* GITS_TYPER.PTA: RDbase is a physical address (1) or a CPU number (0, default) */
   uint32_t iidr;            /* GITS_IIDR (0: vgic's default; Revision 0 = KVM save/restore ABI) */
-  unsigned cache_entries;   /* MSI translation cache size, power of 2 (default 1024; 0: no cache) */
+  unsigned cache_entries;   /* MSI translation cache size, power of 2 up to 2^20 (default 1024; 0: no cache) */
 } vgic_its_config;
 
 /* Configuration. Always start from vgic_config_init(): fields added in later versions get defaults. */
 typedef struct vgic_config {
   unsigned nr_cpus;        /* 1..VGIC_MAX_CPUS (default 1) */
-  const uint64_t *mpidr;   /* NULL, or nr_cpus MPIDR_EL1 values (Aff3..Aff0 used; must be unique).
+  const uint64_t *mpidr;   /* NULL, or nr_cpus MPIDR_EL1 values (Aff3..Aff0 used; must be unique;
+                              Aff0 <= 15 unless rss).
                               Default: CPU i has Aff0 = i % 16, Aff1 = i / 16. */
   unsigned nr_spis;        /* SPIs 32..32+nr_spis-1: a multiple of 32, 0..992 (992: up to INTID 1019);
                               default 256 */
@@ -98,12 +102,13 @@ typedef struct vgic_config {
   unsigned common_lpi_aff; /* GICR_TYPER.CommonLPIAff, 0..3 (default 0) */
   unsigned nr_its;         /* 0..VGIC_MAX_ITS (default 1) */
   vgic_its_config its[VGIC_MAX_ITS]; /* default its[0].base = 0x08080000 (QEMU virt) */
-  uint64_t max_host_memory; /* bytes the guest may make vgic allocate (ITS and LPI state); default 256 MiB */
+  uint64_t max_host_memory; /* bytes the guest may make vgic allocate (ITS and LPI state); >= 1 MiB, default 256 MiB */
 } vgic_config;
 
 void vgic_config_init(vgic_config *cfg);
 
-/* Returns NULL on a bad configuration and writes a message into err (if err_len > 0). */
+/* Returns NULL on a bad configuration (or when the host is out of memory) and writes a message
+ * into err (if err_len > 0). Counts are checked before anything is read or allocated from them. */
 vgic *vgic_create(const vgic_config *cfg, char *err, size_t err_len);
 void vgic_destroy(vgic *g);
 
@@ -112,7 +117,8 @@ void vgic_destroy(vgic *g);
 int vgic_map_ram(vgic *g, uint64_t gpa, uint64_t size, void *host);
 int vgic_unmap_ram(vgic *g, uint64_t gpa);
 
-/* Guest MMIO into the GIC frames. size is 1, 2, 4 or 8. Returns VGIC_ENXIO when gpa is in no GIC
+/* Guest MMIO into the GIC frames. size is 1, 2, 4 or 8 (any other size is VGIC_EINVAL, a host
+ * error, checked before the address). Returns VGIC_ENXIO when gpa is in no GIC
  * frame (the VMM routed an access that is not ours). A guest access the architecture does not allow
  * (bad width, reserved offset) returns 0: it reads as zero / is ignored and is counted. */
 int vgic_mmio_read(vgic *g, uint64_t gpa, unsigned size, uint64_t *val);
@@ -216,7 +222,9 @@ int vgic_unregister_ack_notifier(vgic *g, int id);
  * PPI 27, bit 1 (EL1 physical timer) -> PPI 30, bit 2 (PMU) -> PPI 23, all level devices. An edge
  * device's bit is set on exactly one exit per edge (KVM's contract), so each call with the bit set
  * is one edge: call once per exit, from the vCPU's thread. Remapping a bit whose level device is
- * high moves its level to the new PPI. ppi 0 unmaps a bit. */
+ * high moves its level to the new PPI; remap while no vCPU syncs (as KVM fixes the device PPIs at
+ * vCPU init): a remap racing a sync of the same bit may leave the new PPI's line as the old level
+ * left it. ppi 0 unmaps a bit. */
 int vgic_sync_device_irq_level(vgic *g, unsigned cpu, uint64_t bits);
 int vgic_set_device_irq_map(vgic *g, unsigned bit, uint32_t ppi, int edge);
 
@@ -225,8 +233,11 @@ int vgic_set_device_irq_map(vgic *g, unsigned bit, uint32_t ppi, int edge);
  * so that a VMM's KVM save/restore code carries over. These are the VMM's accesses, not the guest's:
  * restoring GICD_ISPENDR sets the pending state without side effects, GITS_CREADR and GITS_CWRITER
  * are writable, read-only ID registers accept only the value vgic implements. Errors: VGIC_ENXIO
- * unknown group/attribute/register, VGIC_EINVAL bad value or MPIDR, VGIC_EFAULT addr NULL,
- * VGIC_EBUSY a vCPU is declared running (state groups), VGIC_EEXIST an address set differently. */
+ * unknown group/attribute/register (a "has" query sets the message too), VGIC_EINVAL bad value or
+ * MPIDR, VGIC_EFAULT addr NULL, VGIC_EBUSY a vCPU is declared running (state groups) or NR_IRQS set
+ * to another value than the configured one, VGIC_EEXIST an address set differently, VGIC_ENODEV no
+ * ITS of that index, VGIC_ENOENT a REDIST_REGION index other than 0; ITS_RESTORE_TABLES also
+ * VGIC_EINVAL (malformed tables), VGIC_EFAULT (a table outside guest RAM), VGIC_ENOMEM (budget). */
 #define VGIC_DEV_GRP_ADDR 0
 #define VGIC_DEV_GRP_DIST_REGS 1        /* u32; attr = offset */
 #define VGIC_DEV_GRP_NR_IRQS 3          /* u32 */
@@ -295,7 +306,8 @@ int vgic_vcpu_running(vgic *g, unsigned cpu, int running);
 int vgic_save(vgic *g, void *buf, size_t *len);
 int vgic_restore(vgic *g, const void *buf, size_t len);
 
-/* Current output lines of a vCPU: bit 0 IRQ, bit 1 FIQ. Lock-free. */
+/* Current output lines of a vCPU: bit 0 IRQ, bit 1 FIQ (>= 0). Lock-free. A NULL handle or a cpu
+ * out of range is VGIC_EINVAL (negative: test the sign before the bits). */
 #define VGIC_LINE_IRQ 1
 #define VGIC_LINE_FIQ 2
 int vgic_cpu_lines(vgic *g, unsigned cpu);

@@ -74,7 +74,7 @@ void vgic_config_init(vgic_config* cfg) {
 }
 
 vgic* vgic_create(const vgic_config* cfg, char* err, size_t err_len) {
-  return guarded("vgic_create", [&]() -> vgic* {
+  vgic* const created = guarded("vgic_create", [&]() -> vgic* {
     auto fail = [&](const std::string& m) -> vgic* {
       gicv3::set_last_error(gicv3::Status(gicv3::Errc::invalid_argument, m));
       if (err && err_len) {
@@ -84,6 +84,11 @@ vgic* vgic_create(const vgic_config* cfg, char* err, size_t err_len) {
       return nullptr;
     };
     if (!cfg) return fail("vgic_create: cfg is NULL");
+    // The C enum becomes a flag in Config: check its values here.
+    for (unsigned i = 0; i < cfg->nr_its && i < VGIC_MAX_ITS; ++i)
+      if (cfg->its[i].error_policy != VGIC_ITS_ERRORS_SKIP && cfg->its[i].error_policy != VGIC_ITS_ERRORS_STALL)
+        return fail("vgic_create: its[" + std::to_string(i) + "].error_policy must be VGIC_ITS_ERRORS_SKIP or "
+                    "VGIC_ITS_ERRORS_STALL, got " + std::to_string(cfg->its[i].error_policy));
     gicv3::Status st;
     auto gic = gicv3::Gic::create(gicv3::Config::from_c(*cfg), &st);
     if (!gic) return fail(st.message());
@@ -92,6 +97,11 @@ vgic* vgic_create(const vgic_config* cfg, char* err, size_t err_len) {
     if (err && err_len) err[0] = '\0';
     return g;
   });
+  if (!created && err && err_len) {  // also when an exception ended the call (host out of memory)
+    std::strncpy(err, gicv3::last_error(), err_len - 1);
+    err[err_len - 1] = '\0';
+  }
+  return created;
 }
 
 void vgic_destroy(vgic* g) { delete g; }

@@ -101,7 +101,8 @@ void set_last_error(const Status& s);
 Config Config::from_c(const vgic_config& c) {
   Config k;
   k.nr_cpus = c.nr_cpus;
-  if (c.mpidr) k.mpidr.assign(c.mpidr, c.mpidr + c.nr_cpus);
+  // Counts are checked by validate(), after this copy: read no more than a valid count allows.
+  if (c.mpidr && c.nr_cpus <= VGIC_MAX_CPUS) k.mpidr.assign(c.mpidr, c.mpidr + c.nr_cpus);
   k.nr_spis = c.nr_spis;
   k.nr_espis = c.nr_espis;
   k.nr_eppis = c.nr_eppis;
@@ -133,7 +134,7 @@ Config Config::from_c(const vgic_config& c) {
     ki.cache_entries = ci.cache_entries;
     k.its.push_back(ki);
   }
-  if (c.nr_its > VGIC_MAX_ITS) k.its.resize(c.nr_its);  // rejected by validate()
+  if (c.nr_its > VGIC_MAX_ITS) k.its.resize(VGIC_MAX_ITS + 1);  // rejected by validate()
   return k;
 }
 

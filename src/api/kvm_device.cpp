@@ -98,7 +98,7 @@ int Gic::device_attr(AttrOp op, uint32_t group, uint64_t attr, void* addr) {
       const uint32_t off = uint32_t(attr);
       if (op == Op::has) {
         uint64_t v;
-        return gicd_uaccess(core, off, v, false) == mmio::UAccess::ok ? 0 : VGIC_ENXIO;
+        return gicd_uaccess(core, off, v, false) == mmio::UAccess::ok ? 0 : fail(VGIC_ENXIO, "GRP_DIST_REGS: no register at that offset");
       }
       return reg_attr<uint32_t>(op, addr, "GRP_DIST_REGS", [&](uint64_t& v, bool w) { return gicd_uaccess(core, off, v, w); });
     }
@@ -107,7 +107,7 @@ int Gic::device_attr(AttrOp op, uint32_t group, uint64_t attr, void* addr) {
       const uint32_t off = uint32_t(attr);
       if (op == Op::has) {
         uint64_t v;
-        return gicr_uaccess(core, cpu, off, v, false) == mmio::UAccess::ok ? 0 : VGIC_ENXIO;
+        return gicr_uaccess(core, cpu, off, v, false) == mmio::UAccess::ok ? 0 : fail(VGIC_ENXIO, "GRP_REDIST_REGS: no register at that offset");
       }
       return reg_attr<uint32_t>(op, addr, "GRP_REDIST_REGS", [&](uint64_t& v, bool w) { return gicr_uaccess(core, cpu, off, v, w); });
     }
@@ -115,7 +115,7 @@ int Gic::device_attr(AttrOp op, uint32_t group, uint64_t attr, void* addr) {
       if (!cpu_of(core, attr, cpu)) return fail(VGIC_EINVAL, "GRP_CPU_SYSREGS: no CPU with that MPIDR");
       const uint32_t enc = uint32_t(attr & 0xffff);
       uint64_t v = 0;
-      if (op == Op::has) return core.sysreg_uaccess(cpu, enc, v, false) == 0 ? 0 : VGIC_ENXIO;
+      if (op == Op::has) return core.sysreg_uaccess(cpu, enc, v, false) == 0 ? 0 : fail(VGIC_ENXIO, "GRP_CPU_SYSREGS: no such register");
       if (op == Op::set) v = load<uint64_t>(addr);
       const int r = core.sysreg_uaccess(cpu, enc, v, op == Op::set);
       if (r) return fail(r, "GRP_CPU_SYSREGS: " + std::string(r == VGIC_ENXIO ? "no such register" : "value not accepted"));
@@ -170,7 +170,7 @@ int Gic::its_attr(unsigned index, AttrOp op, uint32_t group, uint64_t attr, void
       const uint32_t off = uint32_t(attr);
       if (op == Op::has) {
         uint64_t v;
-        return its.uaccess(off, v, false) == mmio::UAccess::ok ? 0 : VGIC_ENXIO;
+        return its.uaccess(off, v, false) == mmio::UAccess::ok ? 0 : fail(VGIC_ENXIO, "GRP_ITS_REGS: no register at that offset");
       }
       if (core.any_vcpu_running()) return fail(VGIC_EBUSY, "GRP_ITS_REGS: a vCPU is running");
       return reg_attr<uint64_t>(op, addr, "GRP_ITS_REGS", [&](uint64_t& v, bool w) { return its.uaccess(off, v, w); });
@@ -191,7 +191,7 @@ int Gic::its_attr(unsigned index, AttrOp op, uint32_t group, uint64_t attr, void
           // offer the attributes: -ENXIO, "ITS not properly configured".
           const bool save = attr == VGIC_CTRL_ITS_SAVE_TABLES;
           if (!its.implements_table_abi())
-            return op == Op::has ? VGIC_ENXIO : fail(VGIC_ENXIO, save ? "ITS_SAVE_TABLES: ITS outside the table ABI" : "ITS_RESTORE_TABLES: ITS outside the table ABI");
+            return fail(VGIC_ENXIO, save ? "ITS_SAVE_TABLES: ITS outside the table ABI" : "ITS_RESTORE_TABLES: ITS outside the table ABI");
           if (op == Op::has) return 0;
           if (core.any_vcpu_running()) return fail(VGIC_EBUSY, save ? "ITS_SAVE_TABLES: a vCPU is running" : "ITS_RESTORE_TABLES: a vCPU is running");
           const Status s = save ? its.save_tables() : its.restore_tables();

@@ -70,6 +70,18 @@ const std::vector<ConfigCase>& bad_configs() {
        }},
       {"redistributor region runs into gicd", [](vgic_config& c) { c.gicr_base = c.gicd_base - 0x10000; }},
       {"redistributor region wraps", [](vgic_config& c) { c.gicr_base = 0xFFFFFFFFFFFF0000ull; }},
+      {"lpi_id_bits 13", [](vgic_config& c) { c.lpi_id_bits = 13; }},
+      {"lpi_id_bits 25", [](vgic_config& c) { c.lpi_id_bits = 25; }},
+      {"common_lpi_aff 4", [](vgic_config& c) { c.common_lpi_aff = 4; }},
+      {"nr_its 9", [](vgic_config& c) { c.nr_its = VGIC_MAX_ITS + 1; }},
+      {"misaligned ITS base", [](vgic_config& c) { c.its[0].base += 0x1000; }},
+      {"ITS overlapping gicd", [](vgic_config& c) { c.its[0].base = c.gicd_base; }},
+      {"device_id_bits 0", [](vgic_config& c) { c.its[0].device_id_bits = 0; }},
+      {"event_id_bits 33", [](vgic_config& c) { c.its[0].event_id_bits = 33; }},
+      {"itt_entry_size 7", [](vgic_config& c) { c.its[0].itt_entry_size = 7; }},
+      {"cache_entries 3", [](vgic_config& c) { c.its[0].cache_entries = 3; }},
+      {"max_host_memory below 1 MiB", [](vgic_config& c) { c.max_host_memory = 4096; }},
+      {"error_policy 2", [](vgic_config& c) { c.its[0].error_policy = 2; }},
   };
   return cases;
 }
@@ -86,6 +98,31 @@ TEST(CApiCreate, RejectsEveryBadConfigurationWithAMessage) {
     EXPECT_NE(std::memchr(err, '\0', sizeof err), nullptr);
     EXPECT_GT(std::strlen(err), 0u);
     EXPECT_GT(std::strlen(vgic_last_error()), 0u);
+  }
+}
+
+// Counts are checked before vgic reads or allocates anything from them: an nr_cpus beyond the
+// limit with a short mpidr array is not read past its end (ASan would report it), an absurd
+// nr_its is not allocated; the message names the field.
+TEST(CApiCreate, CountsAreCheckedBeforeUse) {
+  const uint64_t mpidr[2] = {0, 1};
+  struct Case {
+    const char* field;
+    std::function<void(vgic_config&)> tweak;
+  } cases[] = {{"nr_cpus", [&](vgic_config& c) { c.nr_cpus = 600; c.mpidr = mpidr; }},
+               {"nr_cpus", [&](vgic_config& c) { c.nr_cpus = 0xFFFFFFFFu; c.mpidr = mpidr; }},
+               {"nr_its", [](vgic_config& c) { c.nr_its = 0xFFFFFFFFu; }},
+               {"error_policy", [](vgic_config& c) { c.its[0].error_policy = -1; }}};
+  for (const Case& k : cases) {
+    SCOPED_TRACE(k.field);
+    vgic_config cfg;
+    vgic_config_init(&cfg);
+    k.tweak(cfg);
+    char err[256];
+    std::memset(err, 'X', sizeof err);
+    EXPECT_EQ(vgic_create(&cfg, err, sizeof err), nullptr);
+    ASSERT_NE(std::memchr(err, '\0', sizeof err), nullptr);
+    EXPECT_NE(std::string(err).find(k.field), std::string::npos) << err;
   }
 }
 
@@ -255,9 +292,61 @@ TEST(CApiNull, NullHandle) {
   EXPECT_EQ(vgic_map_ram(nullptr, 0, sizeof ram, ram), VGIC_EINVAL);
   EXPECT_EQ(vgic_unmap_ram(nullptr, 0), VGIC_EINVAL);
   EXPECT_GT(std::strlen(vgic_last_error()), 0u);
+  // Every other entry point that takes the handle.
+  size_t len = 0;
+  uint32_t u = 0;
+  const vgic_ack_fn ack = [](void*, unsigned, uint32_t) {};
+  const std::vector<std::pair<const char*, std::function<int()>>> calls = {
+      {"signal_msi", [] { return vgic_signal_msi(nullptr, 0, 0, 0); }},
+      {"set_gsi_routing", [] { return vgic_set_gsi_routing(nullptr, nullptr, 0); }},
+      {"set_gsi_level", [] { return vgic_set_gsi_level(nullptr, 0, 1); }},
+      {"irqfd_assign", [] { return vgic_irqfd_assign(nullptr, -1, 0, -1); }},
+      {"irqfd_deassign", [] { return vgic_irqfd_deassign(nullptr, -1, 0); }},
+      {"irqfd_start_thread", [] { return vgic_irqfd_start_thread(nullptr); }},
+      {"irqfd_poll_fd", [] { return vgic_irqfd_poll_fd(nullptr); }},
+      {"irqfd_dispatch", [] { return vgic_irqfd_dispatch(nullptr); }},
+      {"register_ack_notifier", [&] { return vgic_register_ack_notifier(nullptr, 0, 40, ack, nullptr); }},
+      {"unregister_ack_notifier", [] { return vgic_unregister_ack_notifier(nullptr, 1); }},
+      {"sync_device_irq_level", [] { return vgic_sync_device_irq_level(nullptr, 0, 1); }},
+      {"set_device_irq_map", [] { return vgic_set_device_irq_map(nullptr, 0, 27, 0); }},
+      {"get_attr", [&] { return vgic_get_attr(nullptr, VGIC_DEV_GRP_DIST_REGS, 0, &u); }},
+      {"set_attr", [&] { return vgic_set_attr(nullptr, VGIC_DEV_GRP_DIST_REGS, 0, &u); }},
+      {"has_attr", [] { return vgic_has_attr(nullptr, VGIC_DEV_GRP_DIST_REGS, 0, nullptr); }},
+      {"its_get_attr", [&] { return vgic_its_get_attr(nullptr, 0, VGIC_DEV_GRP_ITS_REGS, 0, &v); }},
+      {"its_set_attr", [&] { return vgic_its_set_attr(nullptr, 0, VGIC_DEV_GRP_ITS_REGS, 0, &v); }},
+      {"its_has_attr", [] { return vgic_its_has_attr(nullptr, 0, VGIC_DEV_GRP_ITS_REGS, 0, nullptr); }},
+      {"vcpu_running", [] { return vgic_vcpu_running(nullptr, 0, 1); }},
+      {"save", [&] { return vgic_save(nullptr, nullptr, &len); }},
+      {"restore", [&] { return vgic_restore(nullptr, ram, sizeof ram); }},
+  };
+  for (const auto& [name, call] : calls) {
+    SCOPED_TRACE(name);
+    in_fresh_thread([&] {
+      EXPECT_EQ(call(), VGIC_EINVAL) << name;
+      EXPECT_NE(std::string(vgic_last_error()).find("NULL"), std::string::npos) << name << ": " << vgic_last_error();
+    });
+  }
   vgic_set_line_notifier(nullptr, nullptr, nullptr);
   vgic_set_trace_sink(nullptr, nullptr, nullptr, 0);
   vgic_destroy(nullptr);
+}
+
+// A "has" query that finds nothing sets the message too (every host error does).
+TEST(CApiAttr, HasQueriesThatFailExplainWhy) {
+  Guest g(Guest::config(1));
+  const std::vector<std::pair<const char*, std::function<int()>>> calls = {
+      {"dist", [&] { return vgic_has_attr(g.gic(), VGIC_DEV_GRP_DIST_REGS, 0xE000, nullptr); }},
+      {"redist", [&] { return vgic_has_attr(g.gic(), VGIC_DEV_GRP_REDIST_REGS, 0x100, nullptr); }},
+      {"sysregs", [&] { return vgic_has_attr(g.gic(), VGIC_DEV_GRP_CPU_SYSREGS, 0x1234, nullptr); }},
+      {"its regs", [&] { return vgic_its_has_attr(g.gic(), 0, VGIC_DEV_GRP_ITS_REGS, 0x1000, nullptr); }},
+  };
+  for (const auto& [name, call] : calls) {
+    SCOPED_TRACE(name);
+    in_fresh_thread([&] {
+      EXPECT_EQ(call(), VGIC_ENXIO) << name;
+      EXPECT_GT(std::strlen(vgic_last_error()), 0u) << name;
+    });
+  }
 }
 
 TEST(CApiNull, NullOutputPointers) {
