@@ -157,19 +157,32 @@ int IrqfdManager::dispatch() {
 }
 
 Status IrqfdManager::start_thread() {
-  if (thread_.joinable()) return {Errc::busy, "vgic_irqfd_start_thread: already running"};
+  if (thread_.joinable()) {
+    if (!loop_ended_.load(std::memory_order_acquire)) return {Errc::busy, "vgic_irqfd_start_thread: already running"};
+    thread_.join();  // it ended on an epoll error: start it again
+    loop_ended_.store(false, std::memory_order_relaxed);
+  }
   epoll_event ev{};
   ev.events = EPOLLIN;
-  ev.data.u64 = 0;  // id 0: the stop eventfd
-  if (epoll_ctl(epoll_, EPOLL_CTL_ADD, stop_, &ev) != 0) return sys_error("vgic_irqfd_start_thread: epoll_ctl");
+  ev.data.u64 = 0;  // id 0: the stop eventfd (still registered after a thread that ended)
+  if (epoll_ctl(epoll_, EPOLL_CTL_ADD, stop_, &ev) != 0 && errno != EEXIST)
+    return sys_error("vgic_irqfd_start_thread: epoll_ctl");
   thread_ = std::thread([this] {
     for (;;) {
       epoll_event e;
       const int n = epoll_wait(epoll_, &e, 1, -1);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return;
+      if (n < 0) {
+        loop_ended_.store(true, std::memory_order_release);
+        return;
+      }
       if (n == 1 && e.data.u64 == 0) return;  // stop requested
-      dispatch();
+      // No exception may end the process from this thread (the C API turns them into VGIC_ENOMEM):
+      // the host is out of memory; signals not yet read stay in their eventfds for the next wake-up.
+      try {
+        dispatch();
+      } catch (...) {
+      }
     }
   });
   return {};

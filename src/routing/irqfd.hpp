@@ -82,6 +82,7 @@ class IrqfdManager {
   int epoll_ = -1;
   int stop_ = -1;  // eventfd that stops the thread
   std::thread thread_;
+  std::atomic<bool> loop_ended_{false};  // the thread's epoll_wait failed: start_thread may restart it
   std::mutex lock_;
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, Irqfd> irqfds_;  // epoll data -> irqfd
