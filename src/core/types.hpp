@@ -41,6 +41,11 @@ struct Intid : StrongId<struct IntidTag> {
   // Banked per redistributor: SGIs, PPIs and extended PPIs.
   constexpr bool is_private() const { return value < kPpiEnd || is_eppi(); }
   constexpr bool is_shared() const { return is_spi() || is_espi(); }
+
+  // The SPIs a GIC configured with nr_spis (a multiple of 32, GICD_TYPER.ITLinesNumber) has:
+  // 992 announces INTIDs up to 1023, but 1020..1023 are special (IHI0069 2.2.1), so at most 988.
+  // Every count of SPI state (the Distributor, the snapshot, the default GSI table) is this one.
+  static constexpr uint32_t implemented_spis(uint32_t nr_spis) { return nr_spis < kSpiEnd - kPpiEnd ? nr_spis : kSpiEnd - kPpiEnd; }
 };
 
 // Interrupt groups. The GIC runs with GICD_CTLR.DS == 1 (one Security state), so there are two.

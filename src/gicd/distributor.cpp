@@ -8,8 +8,7 @@ namespace gicv3 {
 
 Distributor::Distributor(const Config& cfg, const Topology& topo)
     : topo_(topo),
-      // GICD_TYPER.ITLinesNumber = 31 announces 992 SPI slots, but INTIDs 1020..1023 are special.
-      nr_spis_(std::min(cfg.nr_spis, Intid::kSpiEnd - Intid::kPpiEnd)),
+      nr_spis_(Intid::implemented_spis(cfg.nr_spis)),
       nr_espis_(cfg.nr_espis),
       pri_mask_(uint8_t(0xff << (8 - cfg.priority_bits))),
       mbis_(cfg.mbis),

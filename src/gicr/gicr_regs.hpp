@@ -53,6 +53,8 @@ constexpr uint32_t lpi_limit(uint64_t propbaser, unsigned lpi_id_bits) {
   const unsigned bits = idbits < lpi_id_bits ? unsigned(idbits) : lpi_id_bits;
   return bits >= 14 ? uint32_t(1u << bits) : 0;
 }
+// The fields vgic implements (a guest write keeps these; the rest is RES0 here).
+constexpr uint64_t kWritable = mask_of<IDbits, InnerCache, Shareability, Physical_Address, OuterCache>();
 }  // namespace GICR_PROPBASER
 
 namespace GICR_PENDBASER {
@@ -61,6 +63,9 @@ using Shareability = Field<10, 2>;
 using Physical_Address = Field<16, 36>;  // PA[51:16]
 using OuterCache = Field<56, 3>;
 using PTZ = Bit<62>;
+// The fields vgic implements; PTZ is write-only (it reads 0, so it is not kept in the register).
+constexpr uint64_t kWritable = mask_of<InnerCache, Shareability, Physical_Address, OuterCache, PTZ>();
+constexpr uint64_t kStored = kWritable & ~PTZ::mask;
 }  // namespace GICR_PENDBASER
 
 // GICR_SETLPIR / CLRLPIR / INVLPIR (IHI0069 12.11: DirectLPI registers)

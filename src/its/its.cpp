@@ -21,13 +21,8 @@ const char* to_string(MsiOutcome o) {
   return "?";
 }
 
-namespace {
-// vgic's default GITS_IIDR: Implementer Arm, ProductID 'V', Revision 0 (the KVM table ABI rev. 0).
-constexpr uint32_t kDefaultItsIidr = 0x5600043B;
-}  // namespace
-
 Its::Its(GicCore& gic, const ItsConfig& cfg, unsigned index)
-    : gic_(gic), cfg_(cfg), index_(index), iidr_(cfg.iidr ? cfg.iidr : kDefaultItsIidr), cache_(cfg.cache_entries) {
+    : gic_(gic), cfg_(cfg), index_(index), iidr_(cfg.iidr ? cfg.iidr : kDefaultIidr), cache_(cfg.cache_entries) {
   // GITS_BASER0: Device table, GITS_BASER1: Collection table (for ICIDs at or above HCC); 8-byte
   // entries as in the KVM ABI. The others are not implemented (RAZ/WI).
   baser_[0] = GITS_BASER::Type::make(GITS_BASER::kTypeDevice) | GITS_BASER::Entry_Size::make(8 - 1);

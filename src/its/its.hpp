@@ -62,6 +62,9 @@ struct CommandOutcome {
 
 class Its {
  public:
+  // vgic's default GITS_IIDR: Implementer Arm, ProductID 'V', Revision 0 (the KVM table ABI rev. 0).
+  static constexpr uint32_t kDefaultIidr = 0x5600043B;
+
   Its(GicCore& gic, const ItsConfig& cfg, unsigned index);
   ~Its();
 

@@ -9,7 +9,7 @@ namespace gicv3 {
 
 GsiRouting::GsiRouting(GicCore& gic) : gic_(gic) {
   // KVM/arm64 installs this table at vGIC init and kvmtool relies on it (kvm_vgic_setup_default_irq_routing).
-  (void)set(default_routes(gic_.config().nr_spis));
+  (void)set(default_routes(Intid::implemented_spis(gic_.config().nr_spis)));
 }
 
 std::vector<GsiRoute> GsiRouting::default_routes(unsigned nr_spis) {

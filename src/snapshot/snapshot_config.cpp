@@ -6,6 +6,7 @@
 #include <map>
 #include <type_traits>
 
+#include "its/its.hpp"
 #include "snapshot/snapshot_fields.hpp"
 
 namespace gicv3::snapshot {
@@ -53,10 +54,18 @@ std::vector<Flattener::Entry> flatten(const Config& c) {
   return f.entries();
 }
 
+// The configuration as the guest sees it: an ITS iidr of 0 is vgic's default GITS_IIDR. (A blob
+// keeps the value as configured, so that format-1 blobs stay byte for byte what they were.)
+Config as_seen(Config c) {
+  for (ItsConfig& k : c.its)
+    if (!k.iidr) k.iidr = Its::kDefaultIidr;
+  return c;
+}
+
 }  // namespace
 
 Status compare_config(const Config& snapshot, const Config& target) {
-  const auto s = flatten(snapshot), t = flatten(target);
+  const auto s = flatten(as_seen(snapshot)), t = flatten(as_seen(target));
   // Lists are compared after their counts, so the two agree up to the first difference.
   for (size_t i = 0; i < s.size() && i < t.size(); ++i)
     if (s[i].value != t[i].value)

@@ -72,12 +72,16 @@ void config(Ar& a, C& c) {
 }
 
 // The irq record: u8 priority, u8 flags, and for SPIs u64 GICD_IROUTER.
+// mbis: GICD_SETSPI_NSR exists for this interrupt (an SPI of a GIC with message-based SPIs): only
+// then can its message-signalled level be set, and only GICD_CLRSPI_NSR clears it.
 template <class Ar, class S>
-void irq(Ar& a, S& s, bool spi, uint8_t pri_mask, uint64_t route_mask) {
+void irq(Ar& a, S& s, bool spi, bool mbis, uint8_t pri_mask, uint64_t route_mask) {
   a.u8(s.priority, "priority", expect([=](uint8_t v) { return (v & ~pri_mask) == 0; }, "sets unimplemented priority bits"));
   uint8_t f = s.flags();
-  a.u8(f, "flags", expect([](uint8_t v) { return (v & ~IrqState::kKnownFlags) == 0; },
-                          [](uint8_t v) { return "unknown bits " + hex(v & ~IrqState::kKnownFlags); }));
+  const uint8_t known = mbis ? IrqState::kKnownFlags : uint8_t(IrqState::kKnownFlags & ~IrqState::kMsgLevel);
+  a.u8(f, "flags", expect([=](uint8_t v) { return (v & ~known) == 0; }, [=](uint8_t v) {
+         return "unknown bits " + hex(v & ~known) + ((v & ~known) == IrqState::kMsgLevel ? " (a SETSPI level without GICD_SETSPI_NSR)" : "");
+       }));
   if constexpr (Ar::kDecoding) s.set_flags(f);
   if (spi)
     a.u64(s.route, "irouter",
@@ -101,14 +105,15 @@ void dist(Ar& a, M& m) {
   a.u32(m.gicd_ctlr, "gicd_ctlr",
         expect([](uint32_t v) { return (v & ~uint32_t(mask_of<GICD_CTLR::EnableGrp0, GICD_CTLR::EnableGrp1>())) == 0; },
                "only EnableGrp0/EnableGrp1 are state"));
-  const uint32_t total = c.nr_spis + c.nr_espis;
-  a.length(m.spis, "nr_spis", expect([=](uint32_t v) { return v == total; },
-                                     [=](uint32_t) { return "must be nr_spis + nr_espis = " + std::to_string(total); }));
+  const uint32_t spis = Intid::implemented_spis(c.nr_spis), total = spis + c.nr_espis;
+  a.length(m.spis, "nr_spis", expect([=](uint32_t v) { return v == total; }, [=](uint32_t) {
+             return "must be the implemented SPIs + nr_espis = " + std::to_string(total);
+           }));
   uint64_t route_mask = GICD_IROUTER::Aff0::mask | GICD_IROUTER::Aff1::mask | GICD_IROUTER::Aff2::mask | GICD_IROUTER::Aff3::mask;
   if (!c.no1n) route_mask |= GICD_IROUTER::IRM::mask;
   for (uint32_t i = 0; i < m.spis.size() && a.ok(); ++i) {
-    a.where([&] { return "GICD.irq[" + std::to_string(i < c.nr_spis ? 32 + i : Intid::kEspiBase + i - c.nr_spis) + "]"; });
-    irq(a, m.spis[i], true, priority_mask(c), route_mask);
+    a.where([&] { return "GICD.irq[" + std::to_string(i < spis ? 32 + i : Intid::kEspiBase + i - spis) + "]"; });
+    irq(a, m.spis[i], true, c.mbis, priority_mask(c), route_mask);
   }
 }
 
@@ -152,8 +157,12 @@ void cpu(Ar& a, const Config& c, uint32_t idx, S& s) {
   const uint8_t pri_mask = priority_mask(c);
   index(a, idx, "CPU");
   a.flag(s.processor_sleep, "gicr_waker.processor_sleep");
-  a.u64(s.propbaser, "gicr_propbaser");
-  a.u64(s.pendbaser, "gicr_pendbaser");
+  // What a guest write can leave in them: the implemented fields, and nothing without LPIs (the
+  // registers are RAZ/WI then); PTZ is not kept in PENDBASER (it reads 0).
+  a.u64(s.propbaser, "gicr_propbaser", expect([&](uint64_t v) { return (v & ~(c.lpi_id_bits ? GICR_PROPBASER::kWritable : 0)) == 0; },
+                                              "sets bits GICR_PROPBASER does not hold"));
+  a.u64(s.pendbaser, "gicr_pendbaser", expect([&](uint64_t v) { return (v & ~(c.lpi_id_bits ? GICR_PENDBASER::kStored : 0)) == 0; },
+                                              "sets bits GICR_PENDBASER does not hold"));
   a.flag(s.ptz, "gicr_pendbaser.ptz");
   a.flag(s.enable_lpis, "gicr_ctlr.enable_lpis");
   a.check("gicr_ctlr.enable_lpis", [&] { return !s.enable_lpis || c.lpi_id_bits; }, "set on a GIC without LPIs");
@@ -191,7 +200,7 @@ void cpu(Ar& a, const Config& c, uint32_t idx, S& s) {
            }));
   for (uint32_t i = 0; i < s.private_irqs.size() && a.ok(); ++i) {
     a.where([&] { return "CPU" + std::to_string(idx) + ".irq[" + std::to_string(i < 32 ? i : Intid::kEppiBase + i - 32) + "]"; });
-    irq(a, s.private_irqs[i], false, pri_mask, 0);
+    irq(a, s.private_irqs[i], false, false, pri_mask, 0);
     a.check("flags", [&] { return i >= Intid::kSgiEnd || s.private_irqs[i].edge; }, "SGIs are always edge-triggered");
   }
   a.where([&] { return "CPU" + std::to_string(idx) + ".lpis"; });
@@ -206,6 +215,11 @@ void cpu(Ar& a, const Config& c, uint32_t idx, S& s) {
     prev = k.base;
     a.bytes(k.config, "chunk.config");
     for (auto& p : k.pending) a.u64(p, "chunk.pending");
+    // Only LPIs in the range EnableLPIs and GICR_PROPBASER.IDbits give can be pending (every path
+    // that sets a bit checks it, and EnableLPIs 1 -> 0 writes them all back to the table): one
+    // beyond would be offered to the CPU, then dropped by the next write-back.
+    a.check("chunk.pending", [&] { return k.pending == decltype(k.pending){} || (s.enable_lpis && k.base < s.lpi_limit); },
+            "LPIs pending while EnableLPIs is 0 or beyond GICR_PROPBASER.IDbits");
   }
   a.count(s.lpi_order, "nr_order", 4, pending_lpis(s.lpi_chunks));
   OrderCheck order(s.lpi_chunks);
@@ -226,7 +240,10 @@ void its(Ar& a, const Config& c, uint32_t idx, S& s) {
   a.flag(s.enabled, "gits_ctlr.enabled");
   a.u64(s.cbaser, "gits_cbaser");
   a.u64(s.cwriter, "gits_cwriter", expect([](uint64_t v) { return (v & ~off_mask) == 0; }, "not a queue offset"));
-  a.u64(s.creadr, "gits_creadr", expect([](uint64_t v) { return (v & ~off_mask) == 0; }, "not a queue offset"));
+  // CREADR is always inside the queue (a CBASER write resets it, the queue wraps): one beyond would
+  // never reach CWRITER again. (CWRITER is whatever the guest wrote; the queue stops at it.)
+  a.u64(s.creadr, "gits_creadr", expect([](uint64_t v) { return (v & ~off_mask) == 0; }, "not a queue offset"),
+        expect([&](uint64_t v) { return v < (GITS_CBASER::Size::get(s.cbaser) + 1) * 4096; }, "beyond the command queue GITS_CBASER gives"));
   a.flag(s.stalled, "gits_creadr.stalled");
   constexpr uint64_t ro = GITS_BASER::Type::mask | GITS_BASER::Entry_Size::mask;
   for (unsigned i = 0; i < 8; ++i) {

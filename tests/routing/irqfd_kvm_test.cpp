@@ -106,6 +106,20 @@ TEST(IrqfdKvm, DefaultTableRoutesEveryGsiToItsSpi) {
   EXPECT_EQ(vgic_set_gsi_level(t.g.gic(), 100, 1), 1);
 }
 
+// nr_spis 992 implements INTIDs 32..1019 (1020..1023 are special): the default table has those
+// 988 GSIs. (A table naming 1020 would be refused, and with it the whole default table.)
+TEST(IrqfdKvm, DefaultTableOfTheLargestSpiCountStopsBeforeTheSpecialIntids) {
+  vgic_config c = Guest::config(1);
+  c.nr_spis = 992;
+  Guest g(c);
+  g.bring_up_all();
+  g.setup(1019, true, 0x80, false, 0);
+  EXPECT_EQ(vgic_set_gsi_level(g.gic(), 987, 1), 1) << vgic_last_error();
+  EXPECT_TRUE(g.is_pending(1019));
+  EXPECT_EQ(vgic_set_gsi_level(g.gic(), 0, 1), 1) << "GSI 0 -> SPI 32";
+  EXPECT_EQ(vgic_set_gsi_level(g.gic(), 988, 1), VGIC_ENOENT);
+}
+
 TEST(IrqfdKvm, ResampleLowersALineTheIrqfdDidNotRaise) {
   LevelGuest t;
   // After migration the line comes back high through LEVEL_INFO; then the VMM re-assigns its irqfd.

@@ -63,5 +63,29 @@ TEST(SnapshotConfig, HostTuningMayDifferButTheFirstGuestVisibleDifferenceIsNamed
   EXPECT_NE(s.message().find("configuration mismatch: nr_its is 1 in the snapshot, 2"), std::string::npos) << s.message();
 }
 
+// Two configurations that give the guest the same registers are the same configuration: an ITS
+// iidr of 0 means vgic's default GITS_IIDR, as spelled out.
+TEST(SnapshotConfig, TheDefaultIidrAndItsValueAreOneConfiguration) {
+  const gicv3::Config zero = two_cpus_two_its();
+  gicv3::Config spelled = zero;
+  for (gicv3::ItsConfig& k : spelled.its) k.iidr = 0x5600043B;
+  spelled.gicd_iidr = 0x5600043B;
+  EXPECT_TRUE(restore_into(zero, spelled).ok()) << restore_into(zero, spelled).message();
+  EXPECT_TRUE(restore_into(spelled, zero).ok()) << restore_into(spelled, zero).message();
+  gicv3::Config other = zero;
+  other.its[0].iidr = 0x5600143B;  // Revision 1
+  const gicv3::Status s = restore_into(other, zero);
+  EXPECT_NE(s.message().find("configuration mismatch: its[0].iidr"), std::string::npos) << s.message();
+}
+
+// nr_spis 992 (GICD_TYPER.ITLinesNumber 31) implements SPIs 32..1019: 988 of them, INTIDs
+// 1020..1023 being special. A snapshot holds those 988, and restores.
+TEST(SnapshotConfig, TheLargestSpiCountRoundTrips) {
+  gicv3::Config c;
+  c.nr_spis = 992;
+  c.nr_espis = 64;
+  EXPECT_TRUE(restore_into(c, c).ok()) << restore_into(c, c).message();
+}
+
 }  // namespace
 }  // namespace test::snap

@@ -5,6 +5,8 @@
 #include <functional>
 #include <sstream>
 
+#include "gicr/gicr_regs.hpp"
+#include "its/its_regs.hpp"
 #include "snapshot/snapshot_format.hpp"
 #include "snapshot/snapshot_scenarios.hpp"
 #include "vgic/vgic.hpp"
@@ -267,6 +269,84 @@ TEST(SnapshotRestore, DerivedLpiFieldsAndIttAddressesMustMatchWhatTheGuestProgra
   }
   const std::vector<uint8_t> same = gicv3::snapshot::encode(m);
   EXPECT_EQ(vgic_restore(dst.g.gic(), same.data(), same.size()), 0) << "the unmodified model: " << vgic_last_error();
+}
+
+// State that neither a guest nor the VMM's calls can put into a live GIC, which a restore would
+// then believe: LPIs pending outside the range EnableLPIs and GICR_PROPBASER.IDbits give (every
+// path that sets a bit checks that range; one beyond would be offered to the CPU), a
+// GICD_SETSPI_NSR level on an interrupt that has no such register (nothing could clear it), bits
+// GICR_PROPBASER/PENDBASER do not keep (PTZ reads 0), a GITS_CREADR outside the command queue
+// (the queue would never run again). Refused, and the target is left as it was.
+TEST(SnapshotRestore, StateNoLiveGicCanReachIsRefused) {
+  using namespace gicv3;
+  ItsHarness src(lpis_config());
+  build_lpis(src);
+  snapshot::Model m;
+  ASSERT_TRUE(snapshot::decode(save(src.g.gic()), m).ok());
+  ASSERT_TRUE(m.cpus[0].enable_lpis);
+  ASSERT_EQ(m.cpus[0].lpi_limit, 1u << 16);
+  ASSERT_FALSE(m.cpus[0].lpi_chunks.empty());
+  struct Case {
+    const char* what;
+    std::function<void(snapshot::Model&)> mutate;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"LPIs pending while EnableLPIs is 0", [](auto& x) { x.cpus[0].enable_lpis = x.cpus[0].lpis_on = false; },
+       "CPU0.lpis.chunk.pending"},
+      {"an LPI pending beyond GICR_PROPBASER.IDbits",
+       [](auto& x) {
+         snapshot::CpuState& c = x.cpus[0];
+         c.propbaser = GICR_PROPBASER::IDbits::set(c.propbaser, 13);  // 14 bits: INTIDs below 16384
+         c.lpi_limit = 1u << 14;
+         snapshot::LpiChunk k;
+         k.base = 1u << 14;
+         k.config[0] = 0xa1;
+         k.pending[0] = 1;
+         ASSERT_LT(c.lpi_chunks.back().base, k.base);
+         c.lpi_chunks.push_back(k);
+       },
+       "CPU0.lpis.chunk.pending"},
+      {"a SETSPI level on a PPI", [](auto& x) { x.cpus[0].private_irqs[20].msg_level = true; }, "CPU0.irq[20].flags"},
+      {"PTZ kept in GICR_PENDBASER", [](auto& x) { x.cpus[1].pendbaser |= GICR_PENDBASER::PTZ::mask; }, "gicr_pendbaser"},
+      {"a RES0 bit of GICR_PROPBASER", [](auto& x) { x.cpus[0].propbaser |= 1ull << 6; }, "gicr_propbaser"},
+      {"GITS_CREADR beyond the queue",
+       [](auto& x) { x.its[0].creadr = (GITS_CBASER::Size::get(x.its[0].cbaser) + 1) * 4096; }, "ITS0.gits_creadr"},
+  };
+  ItsHarness dst(lpis_config());
+  const std::vector<uint8_t> before = save(dst.g.gic());
+  for (const Case& c : cases) {
+    snapshot::Model bad = m;
+    c.mutate(bad);
+    const std::vector<uint8_t> blob = snapshot::encode(bad);
+    EXPECT_EQ(vgic_restore(dst.g.gic(), blob.data(), blob.size()), VGIC_EINVAL) << c.what;
+    EXPECT_NE(std::string(vgic_last_error()).find(c.message), std::string::npos) << c.what << ": " << vgic_last_error();
+    EXPECT_EQ(save(dst.g.gic()), before) << c.what << ": the target changed";
+  }
+  // The last queue offset is inside; the unmodified model restores.
+  snapshot::Model last = m;
+  last.its[0].creadr = (GITS_CBASER::Size::get(last.its[0].cbaser) + 1) * 4096 - 32;
+  last.its[0].cwriter = last.its[0].creadr;
+  const std::vector<uint8_t> inside = snapshot::encode(last);
+  EXPECT_EQ(vgic_restore(dst.g.gic(), inside.data(), inside.size()), 0) << vgic_last_error();
+  const std::vector<uint8_t> same = snapshot::encode(m);
+  EXPECT_EQ(vgic_restore(dst.g.gic(), same.data(), same.size()), 0) << vgic_last_error();
+}
+
+// Without message-based SPIs no interrupt has a GICD_SETSPI_NSR level.
+TEST(SnapshotRestore, ASetspiLevelWithoutMbisIsRefused) {
+  vgic_config c = irqs_config();
+  c.mbis = 0;
+  Guest src(c);
+  src.bring_up_all();
+  src.setup(40, true, 0x80, false, 0);
+  gicv3::snapshot::Model m;
+  ASSERT_TRUE(gicv3::snapshot::decode(save(src.gic()), m).ok());
+  m.spis[8].msg_level = true;  // INTID 40, level-sensitive
+  const std::vector<uint8_t> blob = gicv3::snapshot::encode(m);
+  Guest dst(c);
+  EXPECT_EQ(vgic_restore(dst.gic(), blob.data(), blob.size()), VGIC_EINVAL);
+  EXPECT_NE(std::string(vgic_last_error()).find("GICD.irq[40].flags"), std::string::npos) << vgic_last_error();
 }
 
 TEST(SnapshotApi, SizeQueryTooSmallBufferRunningVcpusAndStreams) {

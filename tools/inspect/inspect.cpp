@@ -99,7 +99,8 @@ json build(const Model& m) {
   for (size_t k = 0; k < m.spis.size(); ++k) {
     const IrqState& s = m.spis[k];
     if (!interesting(s)) continue;
-    const uint32_t intid = k < c.nr_spis ? 32 + uint32_t(k) : Intid::kEspiBase + uint32_t(k - c.nr_spis);
+    const uint32_t spis = Intid::implemented_spis(c.nr_spis);
+    const uint32_t intid = k < spis ? 32 + uint32_t(k) : Intid::kEspiBase + uint32_t(k - spis);
     json j = irq_json(intid, s);
     j["irouter"] = hex(s.route);
     if (s.route >> 31 & 1) {
