@@ -236,8 +236,10 @@ int vgic_set_device_irq_map(vgic *g, unsigned bit, uint32_t ppi, int edge);
  * unknown group/attribute/register (a "has" query sets the message too), VGIC_EINVAL bad value or
  * MPIDR, VGIC_EFAULT addr NULL, VGIC_EBUSY a vCPU is declared running (state groups) or NR_IRQS set
  * to another value than the configured one, VGIC_EEXIST an address set differently, VGIC_ENODEV no
- * ITS of that index, VGIC_ENOENT a REDIST_REGION index other than 0; ITS_RESTORE_TABLES also
- * VGIC_EINVAL (malformed tables), VGIC_EFAULT (a table outside guest RAM), VGIC_ENOMEM (budget). */
+ * ITS of that index, VGIC_ENOENT a REDIST_REGION index other than 0, and for ITS_REGS VGIC_EINVAL an
+ * offset inside a 64-bit register or not 4-byte aligned (as KVM); ITS_RESTORE_TABLES also
+ * VGIC_EINVAL (malformed tables), VGIC_EEXIST (a collection listed twice), VGIC_EFAULT (a table
+ * outside guest RAM), VGIC_ENOMEM (budget). */
 #define VGIC_DEV_GRP_ADDR 0
 #define VGIC_DEV_GRP_DIST_REGS 1        /* u32; attr = offset */
 #define VGIC_DEV_GRP_NR_IRQS 3          /* u32 */

@@ -7,6 +7,7 @@
 #include "api/gic_impl.hpp"
 #include "gicd/gicd_registers.hpp"
 #include "gicr/gicr_registers.hpp"
+#include "its/its_regs.hpp"
 
 namespace gicv3 {
 
@@ -167,7 +168,15 @@ int Gic::its_attr(unsigned index, AttrOp op, uint32_t group, uint64_t attr, void
       if (attr != VGIC_ADDR_TYPE_ITS) return fail(VGIC_ENXIO, "GRP_ADDR: an ITS has only the ITS address");
       return address_attr(op, its.config().base, addr, "ITS address");
     case VGIC_DEV_GRP_ITS_REGS: {
+      // As KVM (vgic_its_has_attr_regs, vgic_its_attr_regs_access): the attribute is the whole
+      // offset, and a 64-bit register (GITS_TYPER up to the ID registers) is named by its 8-byte
+      // aligned offset only, a 32-bit one by a 4-byte aligned offset; any other offset is EINVAL.
+      if (attr >= gits_off::kFrameSize) return fail(VGIC_ENXIO, "GRP_ITS_REGS: offset beyond the ITS control frame");
       const uint32_t off = uint32_t(attr);
+      const uint32_t align = off < gits_off::TYPER || off >= gits_off::ID_REGS ? 3 : 7;
+      if (off & align)
+        return fail(VGIC_EINVAL, "GRP_ITS_REGS: offset not aligned to a register (8 bytes from GITS_TYPER to the ID "
+                                 "registers, else 4)");
       if (op == Op::has) {
         uint64_t v;
         return its.uaccess(off, v, false) == mmio::UAccess::ok ? 0 : fail(VGIC_ENXIO, "GRP_ITS_REGS: no register at that offset");

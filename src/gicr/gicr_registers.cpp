@@ -112,6 +112,8 @@ uint64_t read_syncr(Ctx& c, const Access&) {
   (void)direct_lpi(c, SYNCR, 0);
   return 0;  // Busy = 0: every DirectLPI operation completed before its write returned
 }
+// The VMM's read (a save, a has_attr query) is no guest access: nothing to count.
+uint64_t peek_syncr(Ctx&, const Access&) { return 0; }
 
 uint64_t read_iidr(Ctx& c, const Access&) { return c.gic.config().gicd_iidr; }
 
@@ -137,13 +139,6 @@ uint64_t read_id(Ctx&, const Access& a) { return kGicIdRegs[a.index]; }
 
 constexpr uint8_t W32 = Width::W32, W8_32 = Width::W8 | Width::W32, W32_64 = Width::W32 | Width::W64;
 
-constexpr uint64_t kPropWritable =
-    mask_of<GICR_PROPBASER::IDbits, GICR_PROPBASER::InnerCache, GICR_PROPBASER::Shareability,
-            GICR_PROPBASER::Physical_Address, GICR_PROPBASER::OuterCache>();
-constexpr uint64_t kPendWritable =
-    mask_of<GICR_PENDBASER::InnerCache, GICR_PENDBASER::Shareability, GICR_PENDBASER::Physical_Address,
-            GICR_PENDBASER::OuterCache, GICR_PENDBASER::PTZ>();
-
 constexpr auto kRdTable = std::to_array<Desc>({
     reg<Ctx>("GICR_CTLR", CTLR, 4, W32, 0, GICR_CTLR::EnableLPIs::mask, read_ctlr, write_ctlr),
     reg<Ctx>("GICR_IIDR", IIDR, 4, W32, 0, 0, read_iidr, nullptr),
@@ -153,11 +148,15 @@ constexpr auto kRdTable = std::to_array<Desc>({
              GICR_WAKER::ProcessorSleep::mask, read_waker, write_waker),
     reg<Ctx>("GICR_SETLPIR", SETLPIR, 8, W32_64, 0, ~0ull, nullptr, write_setlpir),
     reg<Ctx>("GICR_CLRLPIR", CLRLPIR, 8, W32_64, 0, ~0ull, nullptr, write_clrlpir),
-    reg<Ctx>("GICR_PROPBASER", PROPBASER, 8, W32_64, 0, kPropWritable, read_propbaser, write_propbaser),
-    reg<Ctx>("GICR_PENDBASER", PENDBASER, 8, W32_64, 0, kPendWritable, read_pendbaser, write_pendbaser),
+    reg<Ctx>("GICR_PROPBASER", PROPBASER, 8, W32_64, 0, GICR_PROPBASER::kWritable, read_propbaser, write_propbaser),
+    reg<Ctx>("GICR_PENDBASER", PENDBASER, 8, W32_64, 0, GICR_PENDBASER::kWritable, read_pendbaser, write_pendbaser),
     reg<Ctx>("GICR_INVLPIR", INVLPIR, 8, W32_64, 0, ~0ull, nullptr, write_invlpir),
     reg<Ctx>("GICR_INVALLR", INVALLR, 8, W32_64, 0, ~0ull, nullptr, write_invallr),
-    reg<Ctx>("GICR_SYNCR", SYNCR, 4, W32, 0, 0, read_syncr, nullptr),
+    [] {
+      Desc d = reg<Ctx>("GICR_SYNCR", SYNCR, 4, W32, 0, 0, read_syncr, nullptr);
+      d.uread = peek_syncr;
+      return d;
+    }(),
     reg<Ctx>("GICR_PIDR4..CIDR3", ID_REGS, 4, W32, 0, 0, read_id, nullptr, 12),
 });
 

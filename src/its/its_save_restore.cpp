@@ -388,7 +388,8 @@ struct ItsTableAbi {
         if (!e.valid) return {};
         if (e.res0) return bad(where() + "RES0 bits [62:52] set");
         if (!icid_covered(e.icid)) return bad(where() + "ICID beyond GITS_TYPER.CIDbits or not covered by the collection table");
-        if (!seen.insert(e.icid).second) return bad(where() + "ICID listed twice");
+        // EEXIST, as KVM's vgic_its_restore_cte answers a collection it already holds.
+        if (!seen.insert(e.icid).second) return {Errc::exists, "ITS_RESTORE_TABLES: " + where() + "ICID listed twice"};
         if (e.rdbase == ITS_CTE::kNotMapped) continue;  // KVM: named by an ITE, never mapped
         if (e.rdbase >= its.gic_.nr_cpus()) return bad(where() + "RDBase names no CPU");
         collections[e.icid] = uint16_t(e.rdbase);

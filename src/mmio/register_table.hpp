@@ -1,6 +1,6 @@
 // Declarative MMIO register tables and the one dispatcher that serves them.
 //
-// Every frame (GICD, GICR RD_base, GICR SGI_base, later GITS) is a sorted array of RegisterDesc.
+// Every frame (GICD, GICR RD_base, GICR SGI_base, the GITS control frame) is a sorted array of RegisterDesc.
 // The dispatcher alone checks bounds, access width and alignment, splits 32-bit accesses to 64-bit
 // registers into read-modify-write of the whole register, applies the writable mask of plain
 // registers, and turns every guest misuse into RAZ/WI plus a counted trace event (IHI0069 12.1.3:

@@ -149,7 +149,7 @@ const Corruption kCorruptions[] = {
     {"ITE Next skips a valid ITE", [](GuestRam& r, const Fixture& f) { r.write64(f.itt(1, 0), ite(0, 8192, 0)); }, VGIC_EINVAL},
     {"ITE Next beyond the ITT", [](GuestRam& r, const Fixture& f) { r.write64(f.itt(1, 3), ite(20, 8200, 1)); }, VGIC_EINVAL},
     {"CTE RDBase names no CPU", [](GuestRam& r, const Fixture& f) { r.write64(f.ct(1), cte(2, 1)); }, VGIC_EINVAL},
-    {"CTE ICID listed twice", [](GuestRam& r, const Fixture& f) { r.write64(f.ct(1), cte(1, 0)); }, VGIC_EINVAL},
+    {"CTE ICID listed twice (EEXIST, as KVM)", [](GuestRam& r, const Fixture& f) { r.write64(f.ct(1), cte(1, 0)); }, VGIC_EEXIST},
     {"CTE RES0 set", [](GuestRam& r, const Fixture& f) { r.write64(f.ct(1), cte(1, 1) | 1ull << 55); }, VGIC_EINVAL},
     {"CTE ICID beyond CIDbits", [](GuestRam& r, const Fixture& f) { r.write64(f.ct(2), cte(0, 256)); }, VGIC_EINVAL},
     {"a valid DTE off the chain, 300 entries on", [](GuestRam& r, const Fixture& f) { r.write64(f.dt(304), dte(0, f.src.its.itt(4) + 4096, 1)); }, VGIC_EINVAL},

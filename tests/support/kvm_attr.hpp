@@ -26,10 +26,10 @@ inline int get32(const Guest& g, uint32_t grp, uint64_t a, uint32_t& v) { return
 inline int set32(const Guest& g, uint32_t grp, uint64_t a, uint32_t v) { return vgic_set_attr(g.gic(), grp, a, &v); }
 inline int get64(const Guest& g, uint32_t grp, uint64_t a, uint64_t& v) { return vgic_get_attr(g.gic(), grp, a, &v); }
 inline int set64(const Guest& g, uint32_t grp, uint64_t a, uint64_t v) { return vgic_set_attr(g.gic(), grp, a, &v); }
-inline int its_get(const Guest& g, uint32_t off, uint64_t& v, unsigned its = 0) {
+inline int its_get(const Guest& g, uint64_t off, uint64_t& v, unsigned its = 0) {
   return vgic_its_get_attr(g.gic(), its, VGIC_DEV_GRP_ITS_REGS, off, &v);
 }
-inline int its_set(const Guest& g, uint32_t off, uint64_t v, unsigned its = 0) {
+inline int its_set(const Guest& g, uint64_t off, uint64_t v, unsigned its = 0) {
   return vgic_its_set_attr(g.gic(), its, VGIC_DEV_GRP_ITS_REGS, off, &v);
 }
 // Values of attributes that must be readable (a failure is reported).
