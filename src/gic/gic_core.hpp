@@ -198,8 +198,13 @@ class GicCore {
   // GICR_CTLR.EnableLPIs transitions; CPU lock held.
   void enable_lpis_locked(CpuContext& c);
   void disable_lpis_locked(CpuContext& c);
-  // Drops every ITS's cached translations and waits until no MSI that used one is in flight.
-  void invalidate_its_translations();
+  // Drops every ITS's cached translations, waits until no MSI that used one is in flight, and runs
+  // f while every ITS lock is held (in ITS order, inside the caller's CPU lock: the lock order).
+  template <class F>
+  void with_its_quiesced(F&& f, size_t from = 0) {
+    if (from == its_.size()) return f();
+    its_[from]->quiesced([&] { with_its_quiesced(f, from + 1); });
+  }
 
   // CPU-interface operations, CPU lock held (called from the ICC register handlers).
   uint32_t acknowledge(CpuContext& c, Group g);          // ICC_IAR0/1
@@ -231,12 +236,13 @@ class GicCore {
 
   // Every command an ITS executed, with its outcome (tools: replay, tracing). Lock held: the
   // observer must not call back into vgic.
-  using CommandObserver = std::function<void(unsigned its, const RawCommand&, const CommandOutcome&)>;
+  // slot: the command's queue slot (GITS_CREADR / 32 when it ran).
+  using CommandObserver = std::function<void(unsigned its, uint64_t slot, const RawCommand&, const CommandOutcome&)>;
   void set_command_observer(CommandObserver fn) {
     cmd_observer_.store(std::make_shared<const CommandObserver>(std::move(fn)));
   }
-  void observe_command(unsigned its, const RawCommand& cmd, const CommandOutcome& o) {
-    if (auto fn = cmd_observer_.load(); fn && *fn) (*fn)(its, cmd, o);
+  void observe_command(unsigned its, uint64_t slot, const RawCommand& cmd, const CommandOutcome& o) {
+    if (auto fn = cmd_observer_.load(); fn && *fn) (*fn)(its, slot, cmd, o);
   }
 
   // A System Error (ITS command error with GITS_TYPER.SEIS) for the VMM.

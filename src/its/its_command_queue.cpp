@@ -86,7 +86,7 @@ void Its::process_queue() {
       o = execute(cmd);
     }
     counters_.commands.fetch_add(1, std::memory_order_relaxed);
-    gic_.observe_command(index_, cmd, o);
+    gic_.observe_command(index_, creadr_ / 32, cmd, o);
     if (o.kind == CommandOutcome::ignored) {
       // Not an architected error (no SEI, no stall), but still the guest's doing: counted.
       gic_.log().guest_error("its-command-ignored", "gits", TraceLog::kNoCpu, creadr_, cmd[0], [&] {

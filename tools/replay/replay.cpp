@@ -40,11 +40,19 @@ uint64_t hex(const json& j, const char* field) {
 }
 uint64_t num(const json& j, const char* field) {
   const json& v = j.at(field);
-  if (!v.is_number_unsigned() && !v.is_number_integer()) throw BadInput(std::string("field '") + field + "' is not an integer");
+  if (v.is_number_unsigned()) return v.get<uint64_t>();
+  if (!v.is_number_integer()) throw BadInput(std::string("field '") + field + "' is not an integer");
   const int64_t x = v.get<int64_t>();
   if (x < 0) throw BadInput(std::string("field '") + field + "' is negative");
   return uint64_t(x);
 }
+// A number that must fit the field it fills (a DeviceID, a CPU number ...): never truncated.
+uint64_t num_max(const json& j, const char* field, uint64_t max) {
+  const uint64_t v = num(j, field);
+  if (v > max) throw BadInput(std::string("field '") + field + "' is " + std::to_string(v) + ", more than " + std::to_string(max));
+  return v;
+}
+uint32_t u32(const json& j, const char* field) { return uint32_t(num_max(j, field, UINT32_MAX)); }
 std::string str(const json& j, const char* field) {
   const json& v = j.at(field);
   if (!v.is_string()) throw BadInput(std::string("field '") + field + "' is not a string");
@@ -54,6 +62,11 @@ std::string h(uint64_t v) {
   char b[24];
   snprintf(b, sizeof b, "0x%" PRIx64, v);
   return b;
+}
+uint64_t num_hex_max(const json& j, const char* field, uint64_t max) {
+  const uint64_t v = hex(j, field);
+  if (v > max) throw BadInput(std::string("field '") + field + "' is " + h(v) + ", more than " + h(max));
+  return v;
 }
 
 // Guest RAM for the replay: a large lazily-backed anonymous mapping (pages cost nothing until used).
@@ -91,31 +104,31 @@ const std::map<std::string, uint32_t>& sysregs() {
 
 Config config_from(const json& r) {
   Config c;
-  c.nr_cpus = unsigned(num(r, "ncpus"));
+  c.nr_cpus = u32(r, "ncpus");
   const json& cpus = r.at("cpus");
   if (!cpus.is_array() || cpus.size() != c.nr_cpus) throw BadInput("config: cpus[] does not have ncpus entries");
   for (const json& cpu : cpus) c.mpidr.push_back(hex(cpu, "mpidr"));
   const json& d = r.at("gicd");
-  c.nr_spis = unsigned(num(d, "nr_spis"));
-  c.lpi_id_bits = num(d, "LPIS") ? unsigned(num(d, "IDbits")) : 0;
+  c.nr_spis = u32(d, "nr_spis");
+  c.lpi_id_bits = num(d, "LPIS") ? u32(d, "IDbits") : 0;
   c.mbis = num(d, "MBIS");
   c.no1n = num(d, "No1N");
   c.rss = num(d, "RSS");
-  c.gicd_iidr = uint32_t(hex(d, "GICD_IIDR"));
+  c.gicd_iidr = uint32_t(num_hex_max(d, "GICD_IIDR", UINT32_MAX));
   const json& rd = r.at("gicr");
   c.direct_lpi = num(rd, "DirectLPI");
-  c.common_lpi_aff = unsigned(num(rd, "CommonLPIAff"));
+  c.common_lpi_aff = u32(rd, "CommonLPIAff");
   c.its.clear();
   if (r.contains("its")) {
     const json& i = r.at("its");
     ItsConfig k;
-    k.device_id_bits = unsigned(num(i, "Devbits"));
-    k.event_id_bits = unsigned(num(i, "IDbits"));
-    k.collection_id_bits = unsigned(num(i, "CIDbits"));
-    k.itt_entry_size = unsigned(num(i, "ITT_entry_size"));
+    k.device_id_bits = u32(i, "Devbits");
+    k.event_id_bits = u32(i, "IDbits");
+    k.collection_id_bits = u32(i, "CIDbits");
+    k.itt_entry_size = u32(i, "ITT_entry_size");
     k.pta = num(i, "PTA");
     k.seis = num(i, "SEIS");
-    k.iidr = uint32_t(hex(i, "GITS_IIDR"));
+    k.iidr = uint32_t(num_hex_max(i, "GITS_IIDR", UINT32_MAX));
     c.its.push_back(k);
   }
   return c;
@@ -126,8 +139,16 @@ struct Replayer {
   const Options& opt;
   std::unique_ptr<Gic> gic;
   std::unique_ptr<Ram> ram;
-  std::deque<RawCommand> executed;
+  struct Executed {
+    uint64_t slot;
+    RawCommand cmd;
+  };
+  std::deque<Executed> executed;
   uint64_t n = 0, line = 0;
+  // Guest memory the memw/memfill records have written: bounded, so that a small trace cannot make
+  // the replay touch gigabytes of its RAM model (real traces write a few MiB at most).
+  static constexpr uint64_t kMaxMemoryWritten = 512ull << 20;
+  uint64_t memory_written = 0;
   std::string kind;
 
   void mismatch(std::string detail) {
@@ -143,7 +164,7 @@ struct Replayer {
     ram = std::make_unique<Ram>();
     if (Status s = gic->map_ram(Ram::kBase, Ram::kSize, ram->p); !s.ok()) throw BadInput(s.message());
     gic->impl().core.set_command_observer(
-        [this](unsigned, const RawCommand& cmd, const CommandOutcome&) { executed.push_back(cmd); });
+        [this](unsigned, uint64_t slot, const RawCommand& cmd, const CommandOutcome&) { executed.push_back({slot, cmd}); });
     // The recorded redistributors must be the ones vgic models.
     for (const json& cpu : r.at("cpus")) {
       uint64_t typer = 0;
@@ -154,27 +175,40 @@ struct Replayer {
     }
   }
 
+  // The frame's address plus off (FORMAT.md 4.1), which must stay inside that frame: GICD 64 KiB,
+  // one redistributor's RD_base + SGI_base 128 KiB, the ITS control frame 64 KiB.
   uint64_t address(const json& r) {
     const Config& c = gic->config();
     const std::string dev = str(r, "dev");
     const uint64_t off = hex(r, "off");
-    if (dev == "gicd") return c.gicd_base + off;
+    const auto in_frame = [&](uint64_t base, uint64_t size) {
+      if (off >= size) throw BadInput("off " + h(off) + " outside the " + dev + " frame (" + h(size) + " bytes)");
+      return base + off;
+    };
+    if (dev == "gicd") return in_frame(c.gicd_base, 0x10000);
     if (dev == "gicr") {
       const uint64_t rd = num(r, "rd");
       if (rd >= c.nr_cpus) throw BadInput("gicr record for a redistributor that does not exist");
-      return c.gicr_base + rd * 0x20000 + off;
+      return in_frame(c.gicr_base + rd * 0x20000, 0x20000);
     }
     if (dev == "its") {
       if (c.its.empty()) throw BadInput("its record but the config has no ITS");
-      return c.its[0].base + off;
+      return in_frame(c.its[0].base, 0x10000);
     }
     throw BadInput("unknown dev '" + dev + "'");
+  }
+  unsigned cpu_of(const json& r) { return unsigned(num_max(r, "cpu", gic->config().nr_cpus - 1)); }
+  uint8_t* memory(uint64_t pa, uint64_t len) {
+    if (len > kMaxMemoryWritten - memory_written)
+      throw BadInput("memw/memfill records write more than " + std::to_string(kMaxMemoryWritten >> 20) + " MiB in all");
+    memory_written += len;
+    return ram->at(pa, len);
   }
 
   void check_no_pending_commands() {
     if (executed.empty()) return;
     mismatch(std::to_string(executed.size()) + " executed command(s) missing from the trace, first opcode " +
-             h(its_cmd::Opcode::get(executed.front()[0])));
+             h(its_cmd::Opcode::get(executed.front().cmd[0])));
     executed.clear();
   }
 
@@ -184,7 +218,7 @@ struct Replayer {
     if (kind != "cmd") check_no_pending_commands();
     if (kind == "mmio") {
       const uint64_t addr = address(r);
-      const unsigned size = unsigned(num(r, "size"));
+      const unsigned size = unsigned(num_max(r, "size", 8));
       const uint64_t val = hex(r, "val");
       const std::string op = str(r, "op");
       if (op == "w") {
@@ -204,37 +238,38 @@ struct Replayer {
       const std::string data = str(r, "data");
       if (data.size() % 2) throw BadInput("memw data has an odd number of hex digits");
       const uint64_t pa = hex(r, "pa");
-      uint8_t* p = ram->at(pa, data.size() / 2);
-      for (size_t i = 0; i < data.size() / 2; ++i) {
-        unsigned b;
-        if (sscanf(data.c_str() + 2 * i, "%2x", &b) != 1) throw BadInput("memw data is not hex");
-        p[i] = uint8_t(b);
-      }
+      // FORMAT.md 4.3: two lower-case hex digits per byte, nothing else.
+      const auto digit = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+      for (char ch : data)
+        if (digit(ch) < 0) throw BadInput("memw data is not lower-case hex");
+      uint8_t* p = memory(pa, data.size() / 2);
+      for (size_t i = 0; i < data.size() / 2; ++i) p[i] = uint8_t(digit(data[2 * i]) << 4 | digit(data[2 * i + 1]));
     } else if (kind == "memfill") {
       const uint64_t size = num(r, "size");
       // Real traces fill at most a 24-bit LPI configuration table (16 MiB); a larger fill is
       // treated as bad input rather than touching gigabytes of the RAM model.
       if (size > (64u << 20)) throw BadInput("memfill larger than 64 MiB");
-      memset(ram->at(hex(r, "pa"), size), int(hex(r, "byte") & 0xff), size);
+      const uint64_t byte = num_hex_max(r, "byte", 0xff);
+      memset(memory(hex(r, "pa"), size), int(byte), size);
     } else if (kind == "sysreg") {
       const std::string reg = str(r, "reg");
       auto it = sysregs().find(reg);
       if (it == sysregs().end()) throw BadInput("unknown system register '" + reg + "'");
       if (str(r, "op") != "w") throw BadInput("sysreg records are writes");
-      if (Status s = gic->sysreg_write(unsigned(num(r, "cpu")), it->second, hex(r, "val")); !s.ok())
+      if (Status s = gic->sysreg_write(cpu_of(r), it->second, hex(r, "val")); !s.ok())
         mismatch(reg + " write failed: " + s.message());
     } else if (kind == "msi") {
       msi(r);
     } else if (kind == "ack") {
-      const unsigned cpu = unsigned(num(r, "cpu"));
+      const unsigned cpu = cpu_of(r);
       const uint64_t want = num(r, "intid");
       uint64_t got = 0;
       if (Status s = gic->sysreg_read(cpu, VGIC_SYSREG(3, 0, 12, 12, 0), got); !s.ok()) mismatch("ICC_IAR1 failed: " + s.message());
       ++rep.acks_checked;
       if (got != want) mismatch("CPU " + std::to_string(cpu) + " ICC_IAR1: trace " + std::to_string(want) + ", vgic " + std::to_string(got));
     } else if (kind == "eoi") {
-      const uint32_t enc = num(r, "grp") == 0 ? VGIC_SYSREG(3, 0, 12, 8, 1) : VGIC_SYSREG(3, 0, 12, 12, 1);
-      (void)gic->sysreg_write(unsigned(num(r, "cpu")), enc, num(r, "intid"));
+      const uint32_t enc = num_max(r, "grp", 1) == 0 ? VGIC_SYSREG(3, 0, 12, 8, 1) : VGIC_SYSREG(3, 0, 12, 12, 1);
+      if (Status s = gic->sysreg_write(cpu_of(r), enc, u32(r, "intid")); !s.ok()) mismatch("ICC_EOIR write failed: " + s.message());
     } else if (kind == "cmd") {
       command(r);
     } else if (kind == "config") {
@@ -245,7 +280,9 @@ struct Replayer {
 
   void msi(const json& r) {
     ++rep.msis_checked;
-    const uint32_t devid = uint32_t(num(r, "devid")), eventid = uint32_t(num(r, "eventid"));
+    const uint32_t devid = u32(r, "devid"), eventid = u32(r, "eventid");
+    // FORMAT.md 4.5: a write to GITS_TRANSLATER, the only doorbell of the translation frame.
+    if (r.contains("off") && hex(r, "off") != 0x40) throw BadInput("msi off must be 0x40 (GITS_TRANSLATER), is " + h(hex(r, "off")));
     const bool ok = r.at("ok").get<bool>();
     GicCore& core = gic->impl().core;
     if (core.nr_its() == 0) throw BadInput("msi record but the config has no ITS");
@@ -259,8 +296,12 @@ struct Replayer {
                " icid " + std::to_string(num(r, "icid")) + " on CPU " + std::to_string(num(r, "rd")) + ", vgic LPI " +
                std::to_string(t.intid) + " icid " + std::to_string(t.icid) + " on CPU " + std::to_string(t.cpu));
     }
-    const uint64_t off = r.contains("off") ? hex(r, "off") : 0x40;
-    (void)gic->signal_msi(gic->config().its[0].base + 0x10000 + off, eventid, devid);
+    // The MSI itself goes the way a device's does (the lock-free cache first): its outcome must be
+    // the translation's.
+    const int delivered = gic->signal_msi(gic->config().its[0].base + 0x10000 + 0x40, eventid, devid);
+    if ((delivered == 1) != translated)
+      mismatch("MSI dev " + h(devid) + " event " + std::to_string(eventid) + ": translation " + to_string(t.outcome) +
+               " but vgic_signal_msi returned " + std::to_string(delivered));
   }
 
   void command(const json& r) {
@@ -269,8 +310,11 @@ struct Replayer {
       mismatch("trace has " + str(r, "op") + " at slot " + std::to_string(num(r, "idx")) + " but vgic executed no command");
       return;
     }
-    const RawCommand got = executed.front();
+    const Executed ran = executed.front();
+    const RawCommand& got = ran.cmd;
     executed.pop_front();
+    if (const uint64_t idx = num(r, "idx"); idx != ran.slot)
+      mismatch("command " + str(r, "op") + ": trace slot " + std::to_string(idx) + ", vgic executed slot " + std::to_string(ran.slot));
     const json& raw = r.at("raw");
     if (!raw.is_array() || raw.size() != 4) throw BadInput("cmd raw must be 4 hex words");
     for (unsigned i = 0; i < 4; ++i) {
@@ -292,14 +336,20 @@ struct Replayer {
 
 }  // namespace
 
+// Bounds on what a trace may make the replay hold: real records are about 1 KiB (a 32-byte command
+// with its decoded fields), real traces a few hundred KiB; a .gz expands at most to kMaxTrace.
+constexpr size_t kMaxLine = 1u << 20;
+constexpr size_t kMaxTrace = 256u << 20;
+
 Report replay(std::istream& in, const Options& opt) {
   Report rep;
-  Replayer rp{rep, opt, nullptr, nullptr, {}, 0, 0, {}};
+  Replayer rp{rep, opt, nullptr, nullptr, {}, 0, 0, 0, {}};
   std::string text;
   try {
     while (std::getline(in, text)) {
       ++rp.line;
       if (text.empty()) throw BadInput("empty line");
+      if (text.size() > kMaxLine) throw BadInput("line longer than " + std::to_string(kMaxLine) + " bytes");
       json r;
       try {
         r = json::parse(text);
@@ -344,10 +394,15 @@ Report replay_file(const std::string& path, const Options& opt) {
     if (!f) return failed("cannot open " + path);
     char buf[1 << 16];
     int got;
-    while ((got = gzread(f, buf, sizeof buf)) > 0) text.append(buf, size_t(got));
-    const bool bad = got < 0;
+    while ((got = gzread(f, buf, sizeof buf)) > 0 && text.size() <= kMaxTrace) text.append(buf, size_t(got));
+    int err = Z_OK;
+    (void)gzerror(f, &err);
     gzclose(f);
-    if (bad) return failed(path + ": not a valid gzip file");
+    if (text.size() > kMaxTrace) return failed(path + ": expands to more than " + std::to_string(kMaxTrace >> 20) + " MiB");
+    // zlib: Z_BUF_ERROR when the input ends inside the gzip stream (no trailer): a cut-off trace
+    // would otherwise be checked as if it were the whole run.
+    if (err == Z_BUF_ERROR) return failed(path + ": truncated gzip file");
+    if (got < 0) return failed(path + ": not a valid gzip file");
   } else {
     std::ifstream f(path, std::ios::binary);
     if (!f) return failed("cannot open " + path);
@@ -355,7 +410,7 @@ Report replay_file(const std::string& path, const Options& opt) {
     ss << f.rdbuf();
     text = ss.str();
   }
-  std::istringstream in(text);
+  std::istringstream in(std::move(text));
   return replay(in, opt);
 }
 
