@@ -148,7 +148,8 @@ int vgic_set_irq_level(vgic *g, unsigned cpu, uint32_t intid, int level);
  * direct_lpi a Redistributor's GICR_SETLPIR (RD frame + 0x40; data = the LPI's INTID, devid unused).
  * Returns 1 when the LPI/SPI was made pending, 0 when the guest's configuration blocked it (ITS
  * disabled, device/event unmapped, LPIs disabled ...), VGIC_ENXIO when no doorbell is at that
- * address. Thread-safe; no lock is taken on a translation-cache hit. */
+ * address. Thread-safe; no lock is taken on a translation-cache hit (a GICR_SETLPIR doorbell takes
+ * that Redistributor's lock, as the guest's own write to it does). */
 int vgic_signal_msi(vgic *g, uint64_t doorbell_gpa, uint32_t data, uint32_t devid);
 
 /* Called when an ITS with seis = 1 reports a command error as a System Error (error_code is the

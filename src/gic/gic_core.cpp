@@ -122,8 +122,4 @@ void GicCore::kick(const CpuSet& set) {
 
 namespace gicv3 {
 
-void GicCore::invalidate_its_translations() {
-  for (auto& its : its_) its->invalidate_translations();
-}
-
 }  // namespace gicv3

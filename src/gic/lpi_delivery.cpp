@@ -107,17 +107,10 @@ bool GicCore::consume_lpi_pending_locked(CpuContext& c, uint32_t intid) {
 
 void GicCore::reload_lpi_config(unsigned cpu, uint32_t intid) {
   Redistributor& r = cpus_[cpu]->redist;
-  if (!r.lpis || intid < Intid::kLpiBase) return;
-  const uint64_t pa = r.prop_pa.load(std::memory_order_acquire);
-  uint8_t cfg = 0;  // configuration memory that is not RAM reads as "disabled"
-  (void)mem_.read(pa + (intid - Intid::kLpiBase), &cfg, 1);
-  // Without the LPI's state there is nothing cached (the byte is read when the chunk is created),
-  // and an unchanged byte changes no LPI's place in the priority order: no re-evaluation and no
-  // kick then (issue 7: INV after MAPTI, which already loaded the byte). Every store of a byte
-  // marks it dirty and kicks, so the owner has already taken the cached value in.
-  if (!r.lpis->find(intid) || r.lpis->config(intid) == cfg) return;
-  r.lpis->set_config(intid, cfg);
-  kick(cpu);
+  // An unchanged byte changes no LPI's place in the priority order: no re-evaluation and no kick
+  // then (issue 7: INV after MAPTI, which already loaded the byte). Every store of a byte marks it
+  // dirty and kicks, so the owner has already taken the cached value in.
+  if (r.lpis && r.lpis->reload_config(intid, mem_, r.prop_pa.load(std::memory_order_acquire))) kick(cpu);
 }
 
 void GicCore::reload_all_lpi_config(unsigned cpu) {
@@ -145,10 +138,16 @@ void GicCore::disable_lpis_locked(CpuContext& c) {
   Redistributor& r = c.redist;
   r.lpis_on.store(false, std::memory_order_release);
   // No translation made before this point may land after it (IHI0069 5.1: after EnableLPIs is
-  // cleared and RWP reads 0, no LPI is pending in the Redistributor's caches).
-  invalidate_its_translations();
+  // cleared and RWP reads 0, no LPI is pending in the Redistributor's caches). And no command may
+  // run during the write-back: a MOVI/MOVALL that took this CPU's bits and then puts back the ones
+  // its target refused would put them back after the write-back read them, into host state
+  // that EnableLPIs 0 no longer holds (lost at the next enable, and a snapshot that restore
+  // refuses). So the write-back runs with every ITS lock held. (DirectLPI writes and the
+  // GICR_SETLPIR doorbell hold this CPU's lock.)
   const uint64_t pend = GICR_PENDBASER::Physical_Address::get(r.pendbaser) << 16;
-  if (!r.lpis->write_back_and_clear(mem_, pend, r.lpi_limit.load(std::memory_order_acquire)))
+  bool written = true;
+  with_its_quiesced([&] { written = r.lpis->write_back_and_clear(mem_, pend, r.lpi_limit.load(std::memory_order_acquire)); });
+  if (!written)
     log_.guest_error("lpi-table", "gicr", c.index, pend, 0, "pending table not (entirely) in guest RAM; state lost");
   // The table now holds the pending state just written back, so PTZ's promise of a zero table no
   // longer holds: the next enable reads it (docs/spec-deviations.md row 57).

@@ -64,10 +64,17 @@ int GicCore::signal_msi(uint64_t doorbell, uint32_t data, uint32_t devid) {
       dist_.set_spi_message(data, true, valid);
       return valid ? 1 : 0;
     }
-    case Doorbell::setlpir:
+    case Doorbell::setlpir: {
       // Without an ITS a device's MSI targets GICR_SETLPIR (seed 004); a 32-bit write is the INTID,
       // zero-extended (IHI0069 12.11). Blocked like any MSI (row 94): LPIs off, INTID out of range.
-      return make_lpi_pending(d.index, data) ? 1 : 0;
+      // Under the target's CPU lock, as the guest's own write to the register: EnableLPIs 1 -> 0
+      // runs under it too, so the check of EnableLPIs and the setting of the bit are one step
+      // (a bit set after the write-back would be lost). No ITS translation is involved: this
+      // doorbell is not the lock-free MSI path.
+      bool made = false;
+      with_cpu(*cpus_[d.index], [&] { made = make_lpi_pending(d.index, data); }, false);
+      return made ? 1 : 0;
+    }
     case Doorbell::none: break;
   }
   return -1;

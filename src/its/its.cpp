@@ -269,9 +269,4 @@ void Its::set_collection_locked(uint32_t icid, bool valid, unsigned cpu) {
   if (icid < kDirectCollections) collection_cpu_[icid].store(valid ? uint16_t(cpu) : kNoCpu, std::memory_order_relaxed);
 }
 
-void Its::invalidate_translations() {
-  std::lock_guard l(lock_);
-  invalidate_all_locked();
-}
-
 }  // namespace gicv3

@@ -84,8 +84,14 @@ class Its {
   // --- MSIs. Thread-safe; no lock on a translation-cache hit.
   MsiOutcome signal_msi(uint32_t devid, uint32_t eventid);
 
-  // Drops every cached translation and waits for in-flight hits (ITS disable, EnableLPIs clear).
-  void invalidate_translations();
+  // Drops every cached translation, waits for in-flight hits, and runs f with the ITS lock still
+  // held, so that no command runs meanwhile (EnableLPIs 1 -> 0: see GicCore::disable_lpis_locked).
+  template <class F>
+  void quiesced(F&& f) {
+    std::lock_guard l(lock_);
+    invalidate_all_locked();
+    f();
+  }
 
   // Resolves (devid, eventid) the slow way, without side effects (tools, tests, replay).
   struct Translation {

@@ -177,7 +177,20 @@ uint8_t LpiTable::config(uint32_t intid) const {
   return c ? c->config[intid - c->base].load(std::memory_order_acquire) : 0;
 }
 
+bool LpiTable::reload_config(uint32_t intid, const GuestMemory& mem, uint64_t prop_pa) {
+  if (intid < Intid::kLpiBase) return false;
+  std::lock_guard l(alloc_lock_);
+  // Without the LPI's state there is nothing cached: the byte is read when the chunk is created.
+  if (!find(intid)) return false;
+  uint8_t cfg = 0;  // configuration memory that is not RAM reads as "disabled"
+  (void)mem.read(prop_pa + (intid - Intid::kLpiBase), &cfg, 1);
+  if (config(intid) == cfg) return false;
+  set_config(intid, cfg);
+  return true;
+}
+
 void LpiTable::reload_all_config(const GuestMemory& mem, uint64_t prop_pa) {
+  std::lock_guard l(alloc_lock_);  // see alloc_lock_
   std::vector<Chunk*> chunks;
   for_each_chunk([&](const Chunk& c) { chunks.push_back(const_cast<Chunk*>(&c)); });
   for (Chunk* c : chunks) {

@@ -66,6 +66,9 @@ class LpiTable {
   // Stores a configuration byte read from guest RAM (INV, GICR_INVLPIR).
   void set_config(uint32_t intid, uint8_t config);
   uint8_t config(uint32_t intid) const;
+  // Re-reads intid's configuration byte from the table at prop_pa if its chunk exists (INV,
+  // MAPTI, MOVI, GICR_INVLPIR). True if the cached byte changed.
+  bool reload_config(uint32_t intid, const GuestMemory& mem, uint64_t prop_pa);
   // Re-reads the configuration of every existing chunk (INVALL, GICR_INVALLR).
   void reload_all_config(const GuestMemory& mem, uint64_t prop_pa);
 
@@ -138,6 +141,9 @@ class LpiTable {
   HostBudget& budget_;
   std::unique_ptr<std::atomic<Dir*>[]> dir_;
   const size_t dir_size_;
+  // Serializes chunk creation (which reads the chunk's configuration from RAM before publishing
+  // it) with the reloads: a reload either finds the chunk published or runs before the creation
+  // reads RAM, so an INV is never lost to a chunk being created; it also orders two reloads.
   std::mutex alloc_lock_;
   std::atomic<size_t> nr_chunks_{0};
   std::atomic<Chunk*> dirty_head_{nullptr};
