@@ -2,8 +2,10 @@
 // example one written by `vgic run --save-gic`), rendered by tools/inspect without a GIC.
 // --svg pipes the DOT graph through Graphviz's `dot`, which must be installed.
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -22,6 +24,11 @@ namespace {
 constexpr std::streamoff kMaxSnapshotBytes = std::streamoff{1} << 30;
 
 bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& error) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
+    error = "not a regular file";
+    return false;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     error = std::string("cannot open: ") + std::strerror(errno);
@@ -45,6 +52,9 @@ bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& 
 // Runs `dot -Tsvg` with the graph on its stdin; its SVG goes to our stdout.
 int render_svg(const std::string& dot_text, const std::string& path) {
   std::fflush(stdout);
+  // A `dot` that exits without reading all of the graph must not kill us with SIGPIPE (silently,
+  // exit 141): the write then fails with EPIPE and its exit status is reported below.
+  std::signal(SIGPIPE, SIG_IGN);
   FILE* p = popen("dot -Tsvg", "w");
   if (p == nullptr) {
     std::fprintf(stderr, "vgic inspect: cannot start Graphviz 'dot': %s\n", std::strerror(errno));

@@ -1,6 +1,8 @@
 // `vgic run IMAGE`: boots an aarch64 image on the reference machine (tools/machine). Exit status:
 // the machine's ExitCode (docs/reference-machine.md); 1 for unusable options or images.
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -153,11 +155,19 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--trace", o->trace, "trace to stderr: gic, psci, irq, all")
       ->check(CLI::IsMember({"gic", "psci", "irq", "all"}));
   cmd->add_option("--migrate-at", o->migrate_at,
-                  "after N guest instructions, save the machine and continue in a fresh one (repeatable)");
+                  "after N guest instructions, save the machine and continue in a fresh one (repeatable)")
+      ->check(CLI::PositiveNumber);  // 0 would mean "no stop" to the machine: no migration at all
   cmd->add_option("--max-insns", o->max_insns, "watchdog: end the run after this many guest instructions")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--timeout", o->timeout, "watchdog: end the run after this many host seconds")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::PositiveNumber)
+      ->check(CLI::Validator(
+          [](std::string& s) {
+            // PositiveNumber lets "nan" through, and a NaN limit never expires.
+            const double v = std::strtod(s.c_str(), nullptr);
+            return std::isfinite(v) ? std::string() : std::string("must be a finite number of seconds");
+          },
+          "FINITE"));
   cmd->add_option("--quantum", o->quantum, "instructions a vCPU runs per turn (round-robin)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1000000}));
   cmd->add_flag("--migrate-keep-gic", o->migrate_keep_gic,
