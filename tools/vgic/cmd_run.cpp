@@ -156,7 +156,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"gic", "psci", "irq", "all"}));
   cmd->add_option("--migrate-at", o->migrate_at,
                   "after N guest instructions, save the machine and continue in a fresh one (repeatable)")
-      ->check(CLI::PositiveNumber);  // 0 would mean "no stop" to the machine: no migration at all
+      ->check(CLI::Range(uint64_t{1}, UINT64_MAX));  // 0 would mean "no stop" to the machine: no migration at all
   cmd->add_option("--max-insns", o->max_insns, "watchdog: end the run after this many guest instructions")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--timeout", o->timeout, "watchdog: end the run after this many host seconds")
