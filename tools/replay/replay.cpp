@@ -24,6 +24,9 @@ struct BadInput : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A lower-case hex digit's value, or -1 (the trace format's hex is lower-case, FORMAT.md 2).
+int hex_digit(char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; }
+
 uint64_t hex(const json& j, const char* field) {
   const json& v = j.at(field);
   if (!v.is_string()) throw BadInput(std::string("field '") + field + "' is not a hex string");
@@ -31,8 +34,7 @@ uint64_t hex(const json& j, const char* field) {
   if (s.size() < 3 || s[0] != '0' || s[1] != 'x' || s.size() > 18) throw BadInput(std::string("field '") + field + "' is not 0x-hex: " + s);
   uint64_t r = 0;
   for (size_t i = 2; i < s.size(); ++i) {
-    const char c = s[i];
-    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    const int d = hex_digit(s[i]);
     if (d < 0) throw BadInput(std::string("field '") + field + "' is not 0x-hex: " + s);
     r = r << 4 | uint64_t(d);
   }
@@ -239,11 +241,10 @@ struct Replayer {
       if (data.size() % 2) throw BadInput("memw data has an odd number of hex digits");
       const uint64_t pa = hex(r, "pa");
       // FORMAT.md 4.3: two lower-case hex digits per byte, nothing else.
-      const auto digit = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
       for (char ch : data)
-        if (digit(ch) < 0) throw BadInput("memw data is not lower-case hex");
+        if (hex_digit(ch) < 0) throw BadInput("memw data is not lower-case hex");
       uint8_t* p = memory(pa, data.size() / 2);
-      for (size_t i = 0; i < data.size() / 2; ++i) p[i] = uint8_t(digit(data[2 * i]) << 4 | digit(data[2 * i + 1]));
+      for (size_t i = 0; i < data.size() / 2; ++i) p[i] = uint8_t(hex_digit(data[2 * i]) << 4 | hex_digit(data[2 * i + 1]));
     } else if (kind == "memfill") {
       const uint64_t size = num(r, "size");
       // Real traces fill at most a 24-bit LPI configuration table (16 MiB); a larger fill is
