@@ -119,7 +119,3 @@ void GicCore::kick(const CpuSet& set) {
 }
 
 }  // namespace gicv3
-
-namespace gicv3 {
-
-}  // namespace gicv3
