@@ -11,7 +11,10 @@
 #include <sstream>
 
 #include "api/gic_impl.hpp"
+#include "gicd/gicd_regs.hpp"
+#include "gicr/gicr_regs.hpp"
 #include "its/its_commands.hpp"
+#include "its/its_regs.hpp"
 #include "vgic/vgic.hpp"
 
 namespace gicv3::replay {
@@ -172,7 +175,7 @@ struct Replayer {
       uint64_t typer = 0;
       const uint64_t idx = num(cpu, "cpu");
       if (idx >= c.nr_cpus) throw BadInput("config: cpu number out of range");
-      (void)gic->mmio_read(c.gicr_base + idx * 0x20000 + 8, 8, typer);
+      (void)gic->mmio_read(c.gicr_base + idx * gicr_off::kStride + gicr_off::TYPER, 8, typer);
       if (typer != hex(cpu, "gicr_typer")) mismatch("GICR_TYPER of CPU " + std::to_string(idx) + ": trace " + h(hex(cpu, "gicr_typer")) + ", vgic " + h(typer));
     }
   }
@@ -187,15 +190,15 @@ struct Replayer {
       if (off >= size) throw BadInput("off " + h(off) + " outside the " + dev + " frame (" + h(size) + " bytes)");
       return base + off;
     };
-    if (dev == "gicd") return in_frame(c.gicd_base, 0x10000);
+    if (dev == "gicd") return in_frame(c.gicd_base, gicd_off::kFrameSize);
     if (dev == "gicr") {
       const uint64_t rd = num(r, "rd");
       if (rd >= c.nr_cpus) throw BadInput("gicr record for a redistributor that does not exist");
-      return in_frame(c.gicr_base + rd * 0x20000, 0x20000);
+      return in_frame(c.gicr_base + rd * gicr_off::kStride, gicr_off::kStride);
     }
     if (dev == "its") {
       if (c.its.empty()) throw BadInput("its record but the config has no ITS");
-      return in_frame(c.its[0].base, 0x10000);
+      return in_frame(c.its[0].base, gits_off::kFrameSize);
     }
     throw BadInput("unknown dev '" + dev + "'");
   }
@@ -283,7 +286,7 @@ struct Replayer {
     ++rep.msis_checked;
     const uint32_t devid = u32(r, "devid"), eventid = u32(r, "eventid");
     // FORMAT.md 4.5: a write to GITS_TRANSLATER, the only doorbell of the translation frame.
-    if (r.contains("off") && hex(r, "off") != 0x40) throw BadInput("msi off must be 0x40 (GITS_TRANSLATER), is " + h(hex(r, "off")));
+    if (r.contains("off") && hex(r, "off") != gits_off::TRANSLATER) throw BadInput("msi off must be 0x40 (GITS_TRANSLATER), is " + h(hex(r, "off")));
     const bool ok = r.at("ok").get<bool>();
     GicCore& core = gic->impl().core;
     if (core.nr_its() == 0) throw BadInput("msi record but the config has no ITS");
@@ -299,7 +302,7 @@ struct Replayer {
     }
     // The MSI itself goes the way a device's does (the lock-free cache first): its outcome must be
     // the translation's.
-    const int delivered = gic->signal_msi(gic->config().its[0].base + 0x10000 + 0x40, eventid, devid);
+    const int delivered = gic->signal_msi(gic->config().its[0].base + gits_off::kFrameSize + gits_off::TRANSLATER, eventid, devid);
     if ((delivered == 1) != translated)
       mismatch("MSI dev " + h(devid) + " event " + std::to_string(eventid) + ": translation " + to_string(t.outcome) +
                " but vgic_signal_msi returned " + std::to_string(delivered));
